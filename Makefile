@@ -1,0 +1,58 @@
+# One entry point for people and CI. Every target installs what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CHECKOV_VENV := $(VENV)/opt/checkov
+STAMP  := $(VENV)/.installed
+ENV    ?= dev
+# The venv's terraform (1.0.3 from PyPI) and provision come first on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: install up plan test test-all lint fmt bench clean schema
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	# Checkov pins bc-python-hcl2, whose top-level `hcl2` package clashes with python-hcl2:
+	# it gets a virtualenv of its own and provision runs it as a subprocess.
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install -q 'checkov>=3.2,<4'
+	touch $(STAMP)
+
+up: install
+	$(BIN)/provision up --env $(ENV)
+
+plan: install
+	$(BIN)/provision plan --env $(ENV)
+
+test: install
+	$(BIN)/pytest -q -p no:cacheprovider
+
+# Also runs the tests that need the real hashicorp/aws provider (network to the Terraform registry).
+test-all: install
+	$(BIN)/pytest -q -p no:cacheprovider -m "aws_provider or not aws_provider"
+
+lint: install
+	$(BIN)/ruff check provisioner tests scripts bench
+	$(BIN)/ruff format --check provisioner tests scripts bench
+	$(BIN)/mypy provisioner
+	$(BIN)/terraform fmt -check -recursive modules
+
+fmt: install
+	$(BIN)/ruff format provisioner tests scripts bench
+	$(BIN)/ruff check --fix provisioner tests scripts bench
+	$(BIN)/terraform fmt -recursive modules
+
+bench: install
+	$(BIN)/python -m bench
+
+# Regenerates provisioner/schema/aws.json from the pinned provider assembly (downloads one wheel from PyPI).
+schema: install
+	$(BIN)/python scripts/build_aws_schema.py
+
+clean:
+	rm -rf .provision .pytest_cache .mypy_cache .ruff_cache

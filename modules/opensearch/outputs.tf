@@ -1,0 +1,24 @@
+output "domain_arn" {
+  description = "ARN of the OpenSearch domain."
+  value       = aws_opensearch_domain.this.arn
+}
+
+output "domain_endpoint" {
+  description = "HTTPS endpoint of the domain (VPC-internal), with scheme."
+  value       = "https://${aws_opensearch_domain.this.endpoint}"
+}
+
+output "domain_name" {
+  description = "Name of the OpenSearch domain."
+  value       = aws_opensearch_domain.this.domain_name
+}
+
+output "security_group_id" {
+  description = "Security group of the domain."
+  value       = aws_security_group.this.id
+}
+
+output "admin_role_arn" {
+  description = "ARN of the fine-grained-access-control master role."
+  value       = local.admin_role_arn
+}

@@ -1,0 +1,116 @@
+variable "function_name" {
+  description = "Lambda function name (also names its role, queue, security group and log group)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,56}$", var.function_name))
+    error_message = "The function_name must be 1-56 letters, digits, hyphens or underscores (room for the -dlq suffix)."
+  }
+}
+
+variable "description" {
+  description = "What the function does."
+  type        = string
+}
+
+variable "package" {
+  description = "Deployment package built by `provision` (deterministic zip): path, base64 SHA-256 and handler."
+  type = object({
+    filename         = string
+    source_code_hash = string
+    handler          = string
+  })
+}
+
+variable "environment_variables" {
+  description = "Environment variables of the function (encrypted with the KMS key)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key for environment variables, the log group and the dead-letter queue."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC the function runs in."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for the function's network interfaces."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) > 0
+    error_message = "At least one subnet is required."
+  }
+}
+
+variable "egress_cidr_blocks" {
+  description = "CIDR blocks the function may reach on TCP 443 (e.g. the VPC CIDR where OpenSearch lives). Empty = no egress."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = !contains(var.egress_cidr_blocks, "0.0.0.0/0") && !contains(var.egress_cidr_blocks, "::/0")
+    error_message = "Egress to the whole internet is not allowed; name the CIDR blocks the function must reach."
+  }
+}
+
+variable "policy_json" {
+  description = "Extra IAM policy (JSON) for what the function itself does, attached as a separate role policy."
+  type        = string
+  default     = null
+}
+
+variable "timeout" {
+  description = "Function timeout in seconds."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900
+    error_message = "The timeout must be between 1 and 900 seconds."
+  }
+}
+
+variable "memory_size" {
+  description = "Function memory in MB."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "The memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions (caps the function's share of the account limit)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.reserved_concurrency >= 1
+    error_message = "The reserved_concurrency must be at least 1."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's CloudWatch log group."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "The log_retention_days must be a CloudWatch Logs retention value (e.g. 365, 731)."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource."
+  type        = map(string)
+  default     = {}
+}

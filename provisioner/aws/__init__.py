@@ -1,0 +1,41 @@
+"""The only code that calls AWS for provision's own needs (identity, state backend, posture, inventory, clean-up).
+
+Endpoints come from the standard AWS environment (`AWS_ENDPOINT_URL` included), so the same code runs
+against a local moto server in tests.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from provisioner.errors import ProvisionError
+
+
+@cache
+def _session(region: str) -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name=region)
+
+
+def client(service: str, region: str) -> Any:
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+    return _session(region).client(service, config=config)
+
+
+def aws_error(action: str, exc: Exception) -> ProvisionError:
+    """One-line error for a failed AWS call (no credentials, access denied, endpoint unreachable)."""
+    from botocore.exceptions import ClientError, NoCredentialsError
+
+    if isinstance(exc, NoCredentialsError):
+        return ProvisionError(
+            f"{action}: no AWS credentials found",
+            hint="configure credentials (AWS_PROFILE, environment variables or an instance role)",
+        )
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return ProvisionError(f"{action}: {err.get('Code', 'error')}: {err.get('Message', '')}".rstrip(": "))
+    return ProvisionError(f"{action}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")

@@ -1,0 +1,258 @@
+"""The `provision` command line: parse arguments, call one core function, map errors to exit codes.
+
+Heavy libraries are imported inside the commands so that `provision --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import click
+import typer
+import typer.core
+
+from provisioner.errors import EXIT_INTERRUPTED, InputError, ProvisionError
+
+if TYPE_CHECKING:
+    from provisioner.project import Project
+    from provisioner.ui import UI
+
+class _Group(typer.core.TyperGroup):
+    """The one place where errors become exit codes: 2 bad input, 1 failed/refused, 130 Ctrl-C."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ProvisionError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            if exc.hint:
+                typer.echo(f"hint: {exc.hint}", err=True)
+            ctx.exit(exc.exit_code)
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            typer.echo("error: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        return None
+
+
+
+app = typer.Typer(
+    name="provision",
+    cls=_Group,
+    help="Render, check (Checkov) and apply the AWS DevSecOps stack with Terraform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment name (a file in environments/).")]
+InstanceOpt = Annotated[
+    str | None, typer.Option("--name", help="Ephemeral instance of a template environment, e.g. pr-42.")
+]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Plain output (also when not a TTY or CI is set).")]
+ReportDirOpt = Annotated[
+    Path | None, typer.Option("--report-dir", help="Write Checkov results and the plan summary for CI here.")
+]
+PluginDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plugin-dir",
+        envvar="PROVISION_PLUGIN_DIR",
+        help="Offline provider directory for `terraform init -plugin-dir` (also PROVISION_PLUGIN_DIR).",
+    ),
+]
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class ScanFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class DriftFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    junit = "junit"
+
+
+_state: dict[str, Path | None] = {"project": None}
+
+
+@app.callback()
+def _root(
+    project: Annotated[
+        Path | None,
+        typer.Option("--project", "-C", help="Project root (has modules/ and environments/). Default: search up."),
+    ] = None,
+) -> None:
+    _state["project"] = project
+
+
+def _project() -> Project:
+    from provisioner.project import find_project
+
+    given = _state["project"]
+    if given is not None:
+        if not (given / "environments").is_dir():
+            raise InputError(f"--project {given}: no environments/ directory there")
+        return find_project(given)
+    return find_project()
+
+
+def _ui(no_color: bool = False) -> UI:
+    from provisioner.ui import UI
+
+    return UI.create(no_color=no_color)
+
+
+def _echo(text: str) -> None:
+    typer.echo(text)
+
+
+# == environments ==
+
+
+@app.command()
+def envs(
+    fmt: Annotated[ScanFormat, typer.Option("--format", help="text or json")] = ScanFormat.text,
+) -> None:
+    """List environments and ephemeral instances: region, accounts, components, protection, expiry."""
+    from provisioner import lifecycle
+
+    _echo(lifecycle.list_environments(_project(), fmt=fmt.value))
+
+
+@app.command()
+def render(env: EnvOpt, name: InstanceOpt = None) -> None:
+    """Render the environment's Terraform root module into .provision/<env>/."""
+    from provisioner import lifecycle
+
+    result = lifecycle.render_environment(_project(), env, instance=name)
+    _echo(f"rendered {len(result.components)} components into {result.work_dir}")
+
+
+@app.command()
+def validate(env: EnvOpt, name: InstanceOpt = None) -> None:
+    """Check the rendered root and all modules offline: HCL parse, terraform fmt, AWS provider schema."""
+    from provisioner import lifecycle
+
+    lifecycle.validate_environment(_project(), env, instance=name, ui=_ui())
+
+
+@app.command()
+def scan(
+    env: EnvOpt,
+    name: InstanceOpt = None,
+    fmt: Annotated[ScanFormat, typer.Option("--format", help="text or json")] = ScanFormat.text,
+    report_dir: ReportDirOpt = None,
+) -> None:
+    """Run the Checkov gate on the rendered configuration (exit 0 passed, 1 failed, 2 bad input)."""
+    from provisioner import lifecycle
+
+    code = lifecycle.scan_environment(_project(), env, instance=name, fmt=fmt.value, report_dir=report_dir, ui=_ui())
+    raise typer.Exit(code)
+
+
+@app.command()
+def bootstrap(env: EnvOpt) -> None:
+    """Create the S3 state bucket and DynamoDB lock table for the environment (idempotent)."""
+    from provisioner import lifecycle
+
+    lifecycle.bootstrap_backend(_project(), env, ui=_ui())
+
+
+@app.command()
+def plan(
+    env: EnvOpt,
+    name: InstanceOpt = None,
+    no_color: NoColorOpt = False,
+    report_dir: ReportDirOpt = None,
+    plugin_dir: PluginDirOpt = None,
+) -> None:
+    """Preflight, render, validate, scan, plan and scan the plan; keep the plan file for `provision apply`."""
+    from provisioner import lifecycle
+
+    lifecycle.plan_environment(
+        _project(), env, instance=name, report_dir=report_dir, plugin_dir=plugin_dir, ui=_ui(no_color)
+    )
+
+
+@app.command()
+def apply(
+    env: EnvOpt,
+    name: InstanceOpt = None,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask before applying.")] = False,
+    no_color: NoColorOpt = False,
+    plugin_dir: PluginDirOpt = None,
+) -> None:
+    """Apply the plan kept by `provision plan`, only if it is the scanned one and the config is unchanged."""
+    from provisioner import lifecycle
+
+    lifecycle.apply_saved_plan(
+        _project(), env, instance=name, auto_approve=auto_approve, plugin_dir=plugin_dir, ui=_ui(no_color)
+    )
+
+
+@app.command()
+def up(
+    env: EnvOpt,
+    name: InstanceOpt = None,
+    ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime of an ephemeral instance, e.g. 24h.")] = None,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask before applying.")] = False,
+    no_color: NoColorOpt = False,
+    report_dir: ReportDirOpt = None,
+    plugin_dir: PluginDirOpt = None,
+) -> None:
+    """The main job: preflight -> render -> validate -> scan -> plan -> scan plan -> confirm -> apply."""
+    from provisioner import lifecycle
+
+    lifecycle.up(
+        _project(),
+        env,
+        instance=name,
+        ttl=ttl,
+        auto_approve=auto_approve,
+        report_dir=report_dir,
+        plugin_dir=plugin_dir,
+        ui=_ui(no_color),
+    )
+
+
+@app.command()
+def summarize(
+    plan_json: Annotated[Path, typer.Argument(help="Output of `terraform show -json PLANFILE`.")],
+    fmt: Annotated[Format, typer.Option("--format", help="text, json or markdown")] = Format.text,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Summarise any Terraform plan JSON: counts and addresses per action, and drift entries."""
+    from provisioner import lifecycle
+
+    _echo(lifecycle.summarize_plan_file(plan_json, fmt=fmt.value, color=not no_color and sys.stdout.isatty()))
+
+
+# == down / reap (issue 6) ==
+# == end down / reap ==
+
+# == drift (issue 5) ==
+# == end drift ==
+
+# == findings & logs (issue 7) ==
+# == end findings & logs ==
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="provision")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Ephemeral instances stamped from a template environment (`up --env demo --name pr-42 --ttl 24h`).
+
+Each instance has a small record (created-at, expires-at) that makes its render deterministic and lets
+`provision envs` and `provision reap` find it. Records live under `.provision/instances/`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from provisioner.errors import InputError
+from provisioner.project import INSTANCE_SEPARATOR, Project, validate_instance_name, workspace_id
+from provisioner.spec import EnvironmentSpec, parse_duration
+
+
+@dataclass(frozen=True)
+class Instance:
+    env: str
+    name: str
+    created_at: datetime
+    expires_at: datetime
+
+    @property
+    def workspace(self) -> str:
+        return workspace_id(self.env, self.name)
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or utcnow()) >= self.expires_at
+
+    def age(self, now: datetime | None = None) -> timedelta:
+        return (now or utcnow()) - self.created_at
+
+    def to_json(self) -> dict[str, str]:
+        data = asdict(self)
+        data["created_at"] = _iso(self.created_at)
+        data["expires_at"] = _iso(self.expires_at)
+        return data
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(moment: str) -> datetime:
+    return datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _records_dir(project: Project) -> Path:
+    return project.work_root / "instances"
+
+
+def _record_path(project: Project, env: str, name: str) -> Path:
+    return _records_dir(project) / f"{workspace_id(env, name)}.json"
+
+
+def load(project: Project, env: str, name: str) -> Instance | None:
+    path = _record_path(project, env, name)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Instance(data["env"], data["name"], _parse(data["created_at"]), _parse(data["expires_at"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{project.relative(path)}: unreadable instance record ({exc})") from None
+
+
+def list_all(project: Project) -> list[Instance]:
+    out: list[Instance] = []
+    directory = _records_dir(project)
+    if not directory.is_dir():
+        return out
+    for path in sorted(directory.glob("*.json")):
+        env, _, name = path.stem.partition(INSTANCE_SEPARATOR)
+        if name:
+            record = load(project, env, name)
+            if record:
+                out.append(record)
+    return out
+
+
+def plan_instance(
+    project: Project, template: EnvironmentSpec, name: str, ttl: str | None, now: datetime | None = None
+) -> Instance:
+    """The record an `up` would write: existing instances keep created-at; a --ttl extends from now."""
+    validate_instance_name(name)
+    now = now or utcnow()
+    limit = parse_duration(template.ephemeral.max_ttl)
+    try:
+        lifetime = parse_duration(ttl) if ttl else parse_duration(template.ephemeral.default_ttl)
+    except ValueError as exc:
+        raise InputError(f"--ttl: {exc}") from None
+    if lifetime > limit:
+        raise InputError(
+            f"--ttl {ttl}: longer than ephemeral.max_ttl {template.ephemeral.max_ttl} of environment {template.name!r}"
+        )
+    existing = load(project, template.name, name)
+    if existing and not ttl:
+        return existing
+    created = existing.created_at if existing else now
+    return Instance(template.name, name, created, now + lifetime)
+
+
+def save(project: Project, instance: Instance) -> Path:
+    path = _record_path(project, instance.env, instance.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(instance.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def forget(project: Project, env: str, name: str) -> None:
+    _record_path(project, env, name).unlink(missing_ok=True)

@@ -1,0 +1,347 @@
+"""Render an environment spec into a Terraform root module in `.provision/<workspace>/`.
+
+Only structure is written as HCL (by a Jinja2 template); every value from the spec travels in
+`provision.auto.tfvars.json`, so no spec string can ever become HCL syntax. Output is deterministic.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from provisioner.errors import SpecError
+from provisioner.project import Project
+from provisioner.spec import GLOBAL_INPUTS, Component, EnvironmentSpec
+
+MAIN_FILE = "main.tf"
+TFVARS_FILE = "provision.auto.tfvars.json"
+MANIFEST_FILE = "render.json"
+BUILD_DIR = "build"
+# Files of a module that change what Terraform does (buildspecs and scripts are read with file()).
+_MODULE_FILE_SUFFIXES = {".tf", ".yml", ".yaml", ".json", ".sh", ".py", ".tpl", ".j2"}
+
+
+@dataclass(frozen=True)
+class ModuleInterface:
+    """A module's declared variables (name -> has default) and outputs (name -> sensitive)."""
+
+    name: str
+    variables: dict[str, bool]
+    outputs: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    work_dir: Path
+    files: tuple[Path, ...]
+    config_hash: str
+    components: tuple[str, ...]
+    lambda_packages: dict[str, Path] = field(default_factory=dict)
+
+
+def hcl_string(value: object) -> str:
+    """A double-quoted HCL string literal that Terraform reads back verbatim (no interpolation)."""
+    text = json.dumps(str(value), ensure_ascii=False)
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def _aligned(pairs: Iterable[tuple[str, str]], indent: int) -> list[str]:
+    """`key = value` lines with the `=` aligned, as `terraform fmt` writes them."""
+    items = list(pairs)
+    width = max((len(k) for k, _ in items), default=0)
+    return [f"{' ' * indent}{k.ljust(width)} = {v}" for k, v in items]
+
+
+@cache
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("provisioner", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # HCL, not HTML: strings are escaped by the `hcl` filter instead
+        keep_trailing_newline=True,
+    )
+    env.filters["hcl"] = hcl_string
+    env.filters["aligned"] = _aligned
+    return env
+
+
+def read_module_interface(module_dir: Path) -> ModuleInterface:
+    import hcl2
+
+    variables: dict[str, bool] = {}
+    outputs: dict[str, bool] = {}
+    for tf in sorted(module_dir.glob("*.tf")):
+        try:
+            parsed = hcl2.loads(tf.read_text(encoding="utf-8"))
+        except Exception as exc:  # python-hcl2 raises lark errors of several types
+            raise SpecError(str(tf), "", f"cannot parse module file: {str(exc).splitlines()[0]}") from None
+        for block in parsed.get("variable", []):
+            for raw_name, body in block.items():
+                variables[raw_name.strip('"')] = "default" in body
+        for block in parsed.get("output", []):
+            for raw_name, body in block.items():
+                outputs[raw_name.strip('"')] = bool(body.get("sensitive", False))
+    return ModuleInterface(module_dir.name, variables, outputs)
+
+
+def _suggest(word: str, options: Iterable[str]) -> str:
+    hint = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
+@dataclass
+class _Plan:
+    """What will be rendered, computed fully before anything touches the disk."""
+
+    variables: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (type, description)
+    values: dict[str, Any] = field(default_factory=dict)
+    modules: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    lambdas: set[str] = field(default_factory=set)
+
+
+_GLOBAL_TYPES = {
+    "name_prefix": ("string", "Prefix for every resource name."),
+    "environment": ("string", "Environment (workspace) name."),
+    "region": ("string", "AWS region."),
+    "tags": ("map(string)", "Tags applied to every resource."),
+    "vpc_cidr": ("string", "VPC CIDR block."),
+    "private_subnet_cidrs": ("list(string)", "Private subnet CIDR blocks."),
+    "public_subnet_cidrs": ("list(string)", "Public subnet CIDR blocks."),
+}
+
+
+def _plan_root(project: Project, spec: EnvironmentSpec, spec_file: str) -> _Plan:
+    plan = _Plan()
+    globals_ = spec.globals()
+    if "aws" in spec.terraform.providers:
+        for name in ("region", "tags"):
+            plan.variables[name] = _GLOBAL_TYPES[name]
+            plan.values[name] = globals_[name]
+        plan.variables["allowed_account_ids"] = ("list(string)", "Accounts this root may ever touch.")
+        plan.values["allowed_account_ids"] = list(spec.account_ids)
+
+    components = spec.enabled_components
+    interfaces = {
+        name: read_module_interface(project.modules_dir / (comp.module or name)) for name, comp in components.items()
+    }
+    for name, comp in components.items():
+        iface = interfaces[name]
+        args = _module_arguments(project, spec, name, comp, iface, interfaces, plan, globals_, spec_file)
+        plan.modules.append({"name": name, "arguments": args})
+        for output, sensitive in sorted(iface.outputs.items()):
+            out_args = [("description", hcl_string(f"{name}: {output}")), ("value", f"module.{name}.{output}")]
+            if sensitive:
+                out_args.append(("sensitive", "true"))
+            plan.outputs.append({"name": f"{name}_{output}", "arguments": out_args})
+    if plan.lambdas:
+        plan.variables["lambda_packages"] = (
+            "map(object({ filename = string, source_code_hash = string, handler = string }))",
+            "Lambda zips built by provision (deterministic).",
+        )
+    return plan
+
+
+def _module_arguments(
+    project: Project,
+    spec: EnvironmentSpec,
+    name: str,
+    comp: Component,
+    iface: ModuleInterface,
+    interfaces: dict[str, ModuleInterface],
+    plan: _Plan,
+    globals_: dict[str, Any],
+    spec_file: str,
+) -> list[tuple[str, str]]:
+    key = f"components.{name}"
+    module_path = project.modules_dir / iface.name
+    source = Path(os.path.relpath(module_path, project.work_dir(spec.name, spec.instance))).as_posix()
+    args: list[tuple[str, str]] = [("source", hcl_string(source))]
+    supplied: set[str] = set()
+
+    for var in GLOBAL_INPUTS:
+        if var in iface.variables and var in globals_ and var not in comp.inputs and var not in comp.wiring:
+            plan.variables[var] = _GLOBAL_TYPES[var]
+            plan.values[var] = globals_[var]
+            args.append((var, f"var.{var}"))
+            supplied.add(var)
+
+    if comp.inputs:
+        plan.variables[name] = ("any", f"Inputs of component {name} from the environment spec.")
+        plan.values[name] = {k: comp.inputs[k] for k in sorted(comp.inputs)}
+    for var in sorted(comp.inputs):
+        if var not in iface.variables:
+            raise SpecError(
+                spec_file,
+                f"{key}.inputs.{var}",
+                f"not a variable of modules/{iface.name}{_suggest(var, iface.variables)}",
+            )
+        args.append((var, f"var.{name}.{var}"))
+        supplied.add(var)
+
+    for var in sorted(comp.wiring):
+        if var not in iface.variables:
+            raise SpecError(
+                spec_file,
+                f"{key}.wiring.{var}",
+                f"not a variable of modules/{iface.name}{_suggest(var, iface.variables)}",
+            )
+        ref = comp.wiring[var]
+        exprs = [_reference(spec_file, f"{key}.wiring.{var}", r, interfaces, plan) for r in _as_list(ref)]
+        args.append((var, exprs[0] if isinstance(ref, str) else "[" + ", ".join(exprs) + "]"))
+        supplied.add(var)
+
+    missing = sorted(v for v, has_default in iface.variables.items() if not has_default and v not in supplied)
+    if missing:
+        raise SpecError(
+            spec_file,
+            key,
+            f"modules/{iface.name} needs variable {missing[0]!r} (no default): set it in inputs or wiring",
+        )
+    return args
+
+
+def _as_list(ref: str | list[str]) -> list[str]:
+    return [ref] if isinstance(ref, str) else list(ref)
+
+
+def _reference(
+    spec_file: str, key: str, ref: str, interfaces: dict[str, ModuleInterface], plan: _Plan
+) -> str:
+    source, output = ref.split(".", 1)
+    if source == "lambda":
+        from provisioner.package import LAMBDA_FUNCTIONS
+
+        if output not in LAMBDA_FUNCTIONS:
+            raise SpecError(spec_file, key, f"unknown Lambda function {output!r}{_suggest(output, LAMBDA_FUNCTIONS)}")
+        plan.lambdas.add(output)
+        return f'var.lambda_packages["{output}"]'
+    iface = interfaces[source]
+    if output not in iface.outputs:
+        raise SpecError(
+            spec_file, key, f"modules/{iface.name} has no output {output!r}{_suggest(output, iface.outputs)}"
+        )
+    return f"module.{source}.{output}"
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    """Atomic write that leaves an identical file untouched (keeps mtimes stable for Terraform)."""
+    if path.exists() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _backend(project: Project, spec: EnvironmentSpec) -> dict[str, Any]:
+    if spec.backend.type == "local":
+        return {"type": "local", "settings": [("path", hcl_string("terraform.tfstate"))]}
+    settings = [
+        ("bucket", hcl_string(spec.backend_bucket())),
+        ("key", hcl_string(spec.state_key())),
+        ("region", hcl_string(spec.region)),
+        ("dynamodb_table", hcl_string(spec.backend_lock_table())),
+        ("encrypt", "true"),
+    ]
+    if spec.backend.kms_key_alias:
+        settings.append(("kms_key_id", hcl_string(spec.backend.kms_key_alias)))
+    return {"type": "s3", "settings": settings}
+
+
+def render_text(project: Project, spec: EnvironmentSpec) -> tuple[str, dict[str, Any], set[str]]:
+    """The root module text, the tfvars values and the Lambda functions needed; nothing is written."""
+    env_dir = project.environments_dir
+    spec_files = [project.relative(env_dir / "_defaults.yaml")] if (env_dir / "_defaults.yaml").exists() else []
+    env_file = next(
+        (project.relative(p) for p in (env_dir / f"{spec.name}.yaml", env_dir / f"{spec.name}.yml") if p.exists()),
+        f"environments/{spec.name}.yaml",
+    )
+    spec_files.append(env_file)
+    plan = _plan_root(project, spec, env_file)
+    template = _environment().get_template("main.tf.j2")
+    text = template.render(
+        spec_files=spec_files,
+        workspace=spec.workspace,
+        required_version=spec.terraform.required_version,
+        providers={k: spec.terraform.providers[k] for k in sorted(spec.terraform.providers)},
+        backend=_backend(project, spec),
+        variables=[
+            {"name": n, "type": t, "description": d} for n, (t, d) in sorted(plan.variables.items())
+        ],
+        modules=plan.modules,
+        outputs=plan.outputs,
+    )
+    return text, plan.values, plan.lambdas
+
+
+def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
+    """Render the root module for `spec`; all checks happen before the first byte is written."""
+    text, values, lambdas = render_text(project, spec)
+    work_dir = project.work_dir(spec.name, spec.instance)
+    packages: dict[str, Path] = {}
+    if lambdas:
+        from provisioner.package import build_lambda_packages
+
+        built = build_lambda_packages(work_dir / BUILD_DIR)
+        values["lambda_packages"] = {
+            name: {
+                "filename": f"{BUILD_DIR}/{built[name].filename.name}",
+                "source_code_hash": built[name].source_code_hash,
+                "handler": built[name].handler,
+            }
+            for name in sorted(lambdas)
+        }
+        packages = {name: built[name].filename for name in sorted(lambdas)}
+
+    main = work_dir / MAIN_FILE
+    tfvars = work_dir / TFVARS_FILE
+    _write_if_changed(main, text.encode())
+    _write_if_changed(tfvars, (json.dumps(values, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+    files = (main, tfvars, *packages.values())
+    digest = config_hash(project, work_dir)
+    manifest = {
+        "workspace": spec.workspace,
+        "config_hash": digest,
+        "components": sorted(spec.enabled_components),
+        "files": sorted(project.relative(f) for f in files),
+    }
+    _write_if_changed(work_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    return RenderResult(work_dir, files, digest, tuple(sorted(spec.enabled_components)), packages)
+
+
+def _hash_inputs(project: Project, work_dir: Path) -> Iterator[Path]:
+    for name in (MAIN_FILE, TFVARS_FILE):
+        yield work_dir / name
+    build = work_dir / BUILD_DIR
+    if build.is_dir():
+        yield from sorted(build.glob("*.zip"))
+    # Every module file counts, child modules (e.g. ../secure_bucket) included: cheap and never misses one.
+    for path in sorted(project.modules_dir.rglob("*")):
+        if path.is_file() and path.suffix in _MODULE_FILE_SUFFIXES and ".terraform" not in path.parts:
+            yield path
+
+
+def config_hash(project: Project, work_dir: Path) -> str:
+    """sha256 over the rendered root, the Lambda zips and every module file: 'what would be applied'."""
+    digest = hashlib.sha256()
+    for path in _hash_inputs(project, work_dir):
+        if path.exists():
+            digest.update(project.relative(path).encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

@@ -1,0 +1,428 @@
+"""Environment specs: `environments/_defaults.yaml` deep-merged with `environments/<env>.yaml`, validated.
+
+Every problem becomes a `SpecError` naming the file, the key path and the reason, before anything is written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from provisioner.errors import SpecError
+from provisioner.project import DEFAULTS_FILE, INSTANCE_SEPARATOR, Project
+
+_DURATION_RE = re.compile(r"^(\d+)([mhdw])$")
+_DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# `<component>.<output>` or `lambda.<function>`
+_REF_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+GLOBAL_INPUTS = (
+    "name_prefix",
+    "environment",
+    "region",
+    "tags",
+    "vpc_cidr",
+    "private_subnet_cidrs",
+    "public_subnet_cidrs",
+)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90m`, `24h`, `7d`, `2w` -> timedelta; ValueError otherwise."""
+    match = _DURATION_RE.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration like 90m, 24h, 7d or 2w")
+    return timedelta(**{_DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class _Model(BaseModel):
+    # Misspelt keys are errors, not silently ignored settings.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckSkip(_Model):
+    id: str = Field(pattern=r"^CKV2?_[A-Z0-9]+_\d+$")
+    reason: str
+
+    @field_validator("reason")
+    @classmethod
+    def _specific_reason(cls, value: str) -> str:
+        if len(value.strip()) < 15:
+            raise ValueError("a skipped check needs a specific written reason (at least 15 characters)")
+        return value.strip()
+
+
+class CheckovPolicy(_Model):
+    skip: list[CheckSkip] = []
+
+    @field_validator("skip")
+    @classmethod
+    def _unique(cls, value: list[CheckSkip]) -> list[CheckSkip]:
+        seen: set[str] = set()
+        for item in value:
+            if item.id in seen:
+                raise ValueError(f"{item.id} is listed twice")
+            seen.add(item.id)
+        return value
+
+
+class Protection(_Model):
+    destroy_protected: bool = False
+    # A protected environment can only be destroyed when this is true AND the operator confirms explicitly.
+    allow_destroy: bool = False
+
+
+class Ephemeral(_Model):
+    template: bool = False
+    default_ttl: str = "24h"
+    max_ttl: str = "7d"
+
+    @field_validator("default_ttl", "max_ttl")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _ttl_order(self) -> Ephemeral:
+        if parse_duration(self.default_ttl) > parse_duration(self.max_ttl):
+            raise ValueError("default_ttl is longer than max_ttl")
+        return self
+
+
+class Network(_Model):
+    vpc_cidr: str
+    private_subnet_cidrs: list[str] = Field(min_length=1)
+    public_subnet_cidrs: list[str] = []
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        return _check_cidr(value)
+
+    @field_validator("private_subnet_cidrs", "public_subnet_cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        return [_check_cidr(v) for v in value]
+
+    @model_validator(mode="after")
+    def _subnets_inside_vpc(self) -> Network:
+        vpc = ipaddress.ip_network(self.vpc_cidr)
+        subnets = [ipaddress.ip_network(c) for c in (*self.private_subnet_cidrs, *self.public_subnet_cidrs)]
+        for subnet in subnets:
+            if not subnet.subnet_of(vpc):  # type: ignore[arg-type]
+                raise ValueError(f"subnet {subnet} is not inside vpc_cidr {vpc}")
+        for i, a in enumerate(subnets):
+            for b in subnets[i + 1 :]:
+                if a.overlaps(b):
+                    raise ValueError(f"subnets {a} and {b} overlap")
+        return self
+
+
+def _check_cidr(value: str) -> str:
+    try:
+        net = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid IPv4 CIDR ({exc})") from None
+    if net.prefixlen < 16 or net.prefixlen > 28:
+        raise ValueError(f"{value!r}: AWS allows VPC/subnet prefixes from /16 to /28")
+    return value
+
+
+class Tags(_Model):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    owner: str = Field(min_length=1, max_length=256)
+    cost_center: str = Field(min_length=1, max_length=256)
+
+    def as_aws_tags(self) -> dict[str, str]:
+        extra = {str(k): str(v) for k, v in (self.model_extra or {}).items()}
+        return {"Owner": self.owner, "CostCenter": self.cost_center, **extra}
+
+
+class Provider(_Model):
+    source: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")
+    version: str = Field(pattern=r"^[0-9<>=~!,. ]+$")
+
+
+class TerraformSettings(_Model):
+    required_version: str = Field(default=">= 1.0", pattern=r"^[0-9<>=~!,. ]+$")
+    providers: dict[str, Provider] = {}
+
+
+class Backend(_Model):
+    type: Literal["s3", "local"] = "s3"
+    bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    lock_table: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{3,255}$")
+    key_prefix: str = Field(default="provision", pattern=r"^[A-Za-z0-9_./-]+$")
+    kms_key_alias: str | None = Field(default=None, pattern=r"^alias/[A-Za-z0-9/_-]+$")
+
+
+class Drift(_Model):
+    # Resource ARNs (or ARN prefixes ending in *) never reported as unmanaged.
+    ignore: list[str] = []
+
+
+class Component(_Model):
+    enabled: bool = True
+    module: str | None = None
+    inputs: dict[str, Any] = {}
+    wiring: dict[str, str | list[str]] = {}
+
+    @field_validator("wiring")
+    @classmethod
+    def _refs(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for var, ref in value.items():
+            for item in [ref] if isinstance(ref, str) else ref:
+                if not _REF_RE.match(item):
+                    raise ValueError(f"{var}: {item!r} is not a reference like network.vpc_id or lambda.name")
+        return value
+
+
+class EnvironmentSpec(_Model):
+    name: str
+    project: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    account_ids: list[str] = Field(min_length=1)
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    name_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{1,24}$")
+    network: Network | None = None
+    tags: Tags
+    protection: Protection = Protection()
+    ephemeral: Ephemeral = Ephemeral()
+    checkov: CheckovPolicy = CheckovPolicy()
+    terraform: TerraformSettings = TerraformSettings()
+    backend: Backend = Backend()
+    drift: Drift = Drift()
+    components: dict[str, Component] = {}
+    # Set for an ephemeral instance stamped from a template (not written in YAML).
+    instance: str | None = None
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+
+    @field_validator("account_ids")
+    @classmethod
+    def _accounts(cls, value: list[str]) -> list[str]:
+        for account in value:
+            if not re.fullmatch(r"\d{12}", str(account)):
+                raise ValueError(f"{account!r} is not a 12-digit AWS account id")
+        return [str(a) for a in value]
+
+    @property
+    def workspace(self) -> str:
+        return f"{self.name}{INSTANCE_SEPARATOR}{self.instance}" if self.instance else self.name
+
+    @property
+    def enabled_components(self) -> dict[str, Component]:
+        return {name: c for name, c in sorted(self.components.items()) if c.enabled}
+
+    def aws_tags(self) -> dict[str, str]:
+        tags = {
+            "Project": self.project,
+            "Environment": self.name,
+            "ManagedBy": "provision",
+            **self.tags.as_aws_tags(),
+        }
+        if self.instance:
+            tags["Instance"] = self.instance
+            if self.created_at:
+                tags["CreatedAt"] = _iso(self.created_at)
+            if self.expires_at:
+                tags["ExpiresAt"] = _iso(self.expires_at)
+        return dict(sorted(tags.items()))
+
+    def globals(self) -> dict[str, Any]:
+        """Values every module may declare as a variable and receive automatically."""
+        values: dict[str, Any] = {
+            "name_prefix": self.name_prefix,
+            "environment": self.workspace,
+            "region": self.region,
+            "tags": self.aws_tags(),
+        }
+        if self.network:
+            values["vpc_cidr"] = self.network.vpc_cidr
+            values["private_subnet_cidrs"] = list(self.network.private_subnet_cidrs)
+            values["public_subnet_cidrs"] = list(self.network.public_subnet_cidrs)
+        return values
+
+    def state_key(self) -> str:
+        return f"{self.backend.key_prefix}/{self.project}/{self.workspace}/terraform.tfstate"
+
+    def backend_bucket(self) -> str:
+        return self.backend.bucket or f"{self.project}-tfstate-{self.account_ids[0]}-{self.region}"
+
+    def backend_lock_table(self) -> str:
+        return self.backend.lock_table or f"{self.project}-tfstate-lock"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; anything else (lists included) in `override` replaces `base`."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(shown, "", f"cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "?"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise SpecError(shown, where, f"malformed YAML: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SpecError(shown, "", f"expected a mapping at the top level, found {type(data).__name__}")
+    for key in data:
+        if not isinstance(key, str):
+            raise SpecError(shown, str(key), "keys must be strings")
+    return data
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _has_path(data: Any, key: str) -> bool:
+    node = data
+    for part in (p.rstrip("]") for p in re.split(r"\.|\[", key) if p):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
+
+
+def _origin(key: str, sources: tuple[tuple[str, dict[str, Any]], ...]) -> str:
+    """The file a key path came from: the environment file wins where it sets the key; first file otherwise."""
+    for shown, data in sources:
+        if _has_path(data, key):
+            return shown
+    # A missing key belongs to the deepest file that has its parent; default to the environment file.
+    parent = key.rsplit(".", 1)[0] if "." in key else ""
+    for shown, data in sources:
+        if parent and _has_path(data, parent):
+            return shown
+    return sources[0][0]
+
+
+def load_environment(
+    project: Project,
+    name: str,
+    *,
+    instance: str | None = None,
+    created_at: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> EnvironmentSpec:
+    """Load, merge and validate one environment; raise SpecError naming file, key and reason."""
+    env_dir = project.environments_dir
+    known = project.environment_names()
+    if name not in known:
+        hint = difflib.get_close_matches(name, known, n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise SpecError(
+            project.relative(env_dir),
+            "",
+            f"unknown environment {name!r}{suggestion}; known: {', '.join(known) or 'none'}",
+        )
+    if INSTANCE_SEPARATOR in name:
+        raise SpecError(project.relative(env_dir), "", f"environment names cannot contain {INSTANCE_SEPARATOR!r}")
+    env_path = next(p for p in (env_dir / f"{name}.yaml", env_dir / f"{name}.yml") if p.exists())
+    defaults_path = env_dir / DEFAULTS_FILE
+    shown_env = project.relative(env_path)
+    shown_defaults = project.relative(defaults_path)
+    defaults = _read_yaml(defaults_path, shown_defaults) if defaults_path.exists() else {}
+    env_data = _read_yaml(env_path, shown_env)
+    for reserved in ("name", "instance", "created_at", "expires_at"):
+        if reserved in env_data or reserved in defaults:
+            where = shown_env if reserved in env_data else shown_defaults
+            raise SpecError(where, reserved, "is set by provision and cannot be written in a spec")
+    merged = deep_merge(defaults, env_data)
+    merged["name"] = name
+    sources = ((shown_env, env_data), (shown_defaults, defaults))
+
+    try:
+        spec = EnvironmentSpec.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = _key_path(tuple(first["loc"]))
+        reason = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            reason = "unknown key"
+        elif first["type"] == "missing":
+            reason = "required key is missing"
+        more = len(exc.errors()) - 1
+        if more:
+            reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise SpecError(_origin(key, sources), key, reason) from None
+
+    _check_components(project, spec, sources)
+    if instance is not None:
+        if not spec.ephemeral.template:
+            raise SpecError(shown_env, "ephemeral.template", f"environment {name!r} is not an ephemeral template")
+        prefix = f"{spec.name_prefix}-{instance}"
+        spec = spec.model_copy(
+            update={
+                "instance": instance,
+                "name_prefix": prefix,
+                "created_at": created_at,
+                "expires_at": expires_at,
+            }
+        )
+    return spec
+
+
+def _check_components(
+    project: Project, spec: EnvironmentSpec, sources: tuple[tuple[str, dict[str, Any]], ...]
+) -> None:
+    modules = project.module_names()
+    for comp_name, comp in spec.components.items():
+        module = comp.module or comp_name
+        key = f"components.{comp_name}"
+        if module not in modules:
+            hint = difflib.get_close_matches(module, modules, n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            where = _origin(key, sources)
+            raise SpecError(where, key, f"unknown component {module!r}: no module in modules/{suggestion}")
+        if not comp.enabled:
+            continue
+        for var, ref in comp.wiring.items():
+            for item in [ref] if isinstance(ref, str) else ref:
+                source = item.split(".", 1)[0]
+                if source == "lambda":
+                    continue
+                other = spec.components.get(source)
+                if other is None or not other.enabled:
+                    where = _origin(f"{key}.wiring.{var}", sources)
+                    state = "not defined" if other is None else "disabled"
+                    raise SpecError(where, f"{key}.wiring.{var}", f"refers to component {source!r}, which is {state}")
+        overlap = set(comp.inputs) & set(comp.wiring)
+        if overlap:
+            var = sorted(overlap)[0]
+            where = _origin(f"{key}.inputs.{var}", sources)
+            raise SpecError(where, f"{key}.inputs.{var}", "is set both in inputs and in wiring")

@@ -1,0 +1,508 @@
+"""Offline validation of Terraform files against the pinned hashicorp/aws provider schema.
+
+No `terraform init` and no provider download: every .tf file is parsed with python-hcl2 (its raw Lark tree,
+which keeps line numbers for every block and argument), and every `resource`/`data` block of an `aws_*`
+type is checked against `schema/aws.json` (built by `scripts/build_aws_schema.py` from the cdktf provider
+assembly). Problems are collected, not raised: callers get every `Diagnostic` at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hcl2
+from lark import Token, Tree
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from provisioner.errors import InputError, ProvisionError
+
+SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "aws.json"
+CHECKED_PREFIX = "aws_"
+AWS_SOURCES = frozenset({"hashicorp/aws", "registry.terraform.io/hashicorp/aws"})
+
+# Terraform's own arguments and blocks, allowed beside the provider schema at the top of a resource/data block.
+_META_ARGS = frozenset({"count", "for_each", "provider", "depends_on"})
+_RESOURCE_META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
+_DATA_META_BLOCKS = frozenset({"lifecycle"})
+_DYNAMIC_ARGS = frozenset({"for_each", "iterator", "labels"})
+
+_TERMINALS = {
+    "RBRACE": '"}"',
+    "LBRACE": '"{"',
+    "RSQB": '"]"',
+    "RPAR": '")"',
+    "EQ": '"="',
+    "COMMA": '","',
+    "DBLQUOTE": "a closing quote",
+    "NAME": "a name",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    file: str  # path as given (relative paths preferred by the caller)
+    line: int  # 1-based; 0 when unknown
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class BlockSchema:
+    """Arguments and nested blocks of one resource, data source or nested block."""
+
+    attributes: frozenset[str]
+    required: frozenset[str]  # required arguments and blocks with min items >= 1
+    computed: frozenset[str]  # set by the provider only; writing them is an error
+    blocks: Mapping[str, int]  # nested block -> schema index; -1 when the assembly left it untyped
+
+
+@dataclass
+class ProviderSchema:
+    """The compact schema of one provider version (see scripts/build_aws_schema.py for the format)."""
+
+    source: str
+    version: str
+    assembly: Mapping[str, str]
+    resources: Mapping[str, int]
+    data_sources: Mapping[str, int]
+    _blocks: list[dict[str, Any]]
+    _cache: dict[int, BlockSchema] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ProviderSchema:
+        return cls(
+            source=doc["provider"]["source"],
+            version=doc["provider"]["version"],
+            assembly=doc["assembly"],
+            resources=doc["resources"],
+            data_sources=doc["data"],
+            _blocks=doc["blocks"],
+        )
+
+    def block(self, index: int) -> BlockSchema:
+        cached = self._cache.get(index)
+        if cached is None:
+            raw = self._blocks[index]
+            cached = BlockSchema(
+                attributes=frozenset(raw.get("a", ())),
+                required=frozenset(raw.get("q", ())),
+                computed=frozenset(raw.get("c", ())),
+                blocks=raw.get("b", {}),
+            )
+            self._cache[index] = cached
+        return cached
+
+    def resource(self, type_name: str) -> BlockSchema | None:
+        index = self.resources.get(type_name)
+        return None if index is None else self.block(index)
+
+    def data_source(self, type_name: str) -> BlockSchema | None:
+        index = self.data_sources.get(type_name)
+        return None if index is None else self.block(index)
+
+
+@functools.cache
+def load_provider_schema() -> ProviderSchema:
+    """The committed hashicorp/aws schema (read once per process)."""
+    try:
+        doc = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+        return ProviderSchema.from_json(doc)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ProvisionError(
+            f"cannot read the provider schema {SCHEMA_FILE}: {exc}",
+            hint="rebuild it with `python scripts/build_aws_schema.py`",
+        ) from exc
+
+
+def validate_files(
+    files: Iterable[Path], *, schema: ProviderSchema | None = None, relative_to: Path | None = None
+) -> list[Diagnostic]:
+    """Parse every file and check its aws_* resource/data blocks; all problems, in file order."""
+    schema = schema or load_provider_schema()
+    diagnostics: list[Diagnostic] = []
+    for path in files:
+        diagnostics.extend(_FileChecker(path, _display(path, relative_to), schema).run())
+    return diagnostics
+
+
+def validate_tree(root_dir: Path, modules_dir: Path, *, relative_to: Path | None = None) -> list[Diagnostic]:
+    """Every *.tf in `root_dir` and under each `modules_dir/*/` (recursively), sorted."""
+    if not root_dir.is_dir():
+        raise InputError(f"{root_dir}: not a directory (render the environment first)")
+    files = sorted(root_dir.glob("*.tf"))
+    if modules_dir.is_dir():
+        for module in sorted(p for p in modules_dir.iterdir() if p.is_dir()):
+            files.extend(
+                sorted(p for p in module.rglob("*.tf") if not any(part.startswith(".") for part in p.parts))
+            )
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return validate_files(unique, relative_to=relative_to.resolve() if relative_to else None)
+
+
+def _display(path: Path, relative_to: Path | None) -> str:
+    if relative_to is not None:
+        try:
+            return str(path.resolve().relative_to(relative_to.resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+# --- the Lark tree ------------------------------------------------------------------------------------
+
+
+def _line(node: Tree[Token] | Token) -> int:
+    if isinstance(node, Token):
+        return node.line or 0
+    meta = node.meta
+    return int(getattr(meta, "line", 0) or 0)
+
+
+def _text(node: Tree[Token] | Token) -> str:
+    """An identifier's or a plain string's text (labels, argument names)."""
+    if isinstance(node, Token):
+        return str(node)
+    if node.data == "string":
+        return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token) and v.type != "DBLQUOTE"))
+    return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token)))
+
+
+def _body_items(body: Tree[Token]) -> Iterator[Tree[Token]]:
+    for child in body.children:
+        if isinstance(child, Tree) and child.data in ("attribute", "block"):
+            yield child
+
+
+def _attr_name(attr: Tree[Token]) -> str:
+    return _text(attr.children[0])
+
+
+def _block_parts(block: Tree[Token]) -> tuple[str, list[str], Tree[Token]]:
+    """(type, labels, body) of a block."""
+    name = _text(block.children[0])
+    labels: list[str] = []
+    body: Tree[Token] | None = None
+    for child in block.children[1:]:
+        if isinstance(child, Tree):
+            if child.data == "body":
+                body = child
+            else:
+                labels.append(_text(child))
+    assert body is not None, "the HCL grammar gives every block a body"
+    return name, labels, body
+
+
+def _plain_string(expr: Tree[Token] | Token) -> str | None:
+    """The value of a literal string expression without interpolation; None otherwise."""
+    if isinstance(expr, Token):
+        return None
+    node = expr
+    while node.data == "expr_term" and len(node.children) == 1 and isinstance(node.children[0], Tree):
+        node = node.children[0]
+    if node.data != "string":
+        return None
+    parts = [c for c in node.children if isinstance(c, Tree)]
+    if any(p.data != "string_part" for p in parts):
+        return None
+    return "".join(_text(p) for p in parts)
+
+
+def _object_fields(expr: Tree[Token] | Token) -> dict[str, Tree[Token] | Token]:
+    """The key -> value expressions of an object constructor `{ k = v }` with plain identifier keys."""
+    if isinstance(expr, Token):
+        return {}
+    obj = next(expr.find_data("object"), None)
+    if obj is None:
+        return {}
+    fields: dict[str, Tree[Token] | Token] = {}
+    for elem in obj.children:
+        if isinstance(elem, Tree) and elem.data == "object_elem":
+            key, value = elem.children[0], elem.children[-1]
+            key_text = _plain_string(key.children[0]) if isinstance(key, Tree) else None
+            fields[key_text if key_text is not None else _text(key)] = value
+    return fields
+
+
+def _syntax_message(exc: LarkError, source: str) -> tuple[int, str]:
+    last_line = source.count("\n") + 1
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        return last_line, "syntax error: unexpected end of file (an unclosed block, bracket or string?)"
+    if isinstance(exc, UnexpectedToken):
+        found = str(exc.token.value).strip() or repr(str(exc.token.value))
+        found = found.splitlines()[0][:30]
+        expected = sorted(_TERMINALS[e] for e in exc.expected if e in _TERMINALS)
+        hint = f", expected {' or '.join(expected)}" if expected and len(exc.expected) <= 3 else ""
+        return exc.line, f'syntax error at column {exc.column}: unexpected "{found}"{hint}'
+    if isinstance(exc, UnexpectedCharacters):
+        return exc.line, f'syntax error at column {exc.column}: unexpected character "{exc.char}"'
+    if isinstance(exc, UnexpectedInput):
+        return max(exc.line, 0), f"syntax error: {str(exc).splitlines()[0]}"
+    return 0, f"syntax error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.7)
+    return f' (did you mean "{match[0]}"?)' if match else ""
+
+
+# --- version constraints --------------------------------------------------------------------------------
+
+_CONSTRAINT = re.compile(r"^\s*(=|!=|>=|<=|>|<|~>)?\s*v?(\d+(?:\.\d+){0,2})(?:-[\w.]+)?\s*$")
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = tuple(int(p) for p in text.split("."))
+    return parts + (0,) * (3 - len(parts))
+
+
+def constraint_allows(constraint: str, version: str) -> bool:
+    """Terraform's version-constraint syntax (`>= 6.0, < 7.0`, `~> 6.2`); ValueError when unreadable."""
+    have = _version_tuple(version)
+    for clause in constraint.split(","):
+        m = _CONSTRAINT.match(clause)
+        if not m:
+            raise ValueError(f"unreadable version constraint {clause.strip()!r}")
+        op, raw = m.group(1) or "=", m.group(2)
+        want = _version_tuple(raw)
+        if op == "~>":
+            segments = [int(p) for p in raw.split(".")]
+            upper = (segments[0] + 1,) if len(segments) == 1 else (*segments[:-2], segments[-2] + 1)
+            ok = want <= have < _version_tuple(".".join(str(s) for s in upper))
+        else:
+            ok = {
+                "=": have == want,
+                "!=": have != want,
+                ">": have > want,
+                ">=": have >= want,
+                "<": have < want,
+                "<=": have <= want,
+            }[op]
+        if not ok:
+            return False
+    return True
+
+
+# --- checking ------------------------------------------------------------------------------------------
+
+
+class _FileChecker:
+    def __init__(self, path: Path, display: str, schema: ProviderSchema) -> None:
+        self.path = path
+        self.display = display
+        self.schema = schema
+        self.out: list[Diagnostic] = []
+
+    def report(self, line: int, message: str) -> None:
+        self.out.append(Diagnostic(self.display, line, message))
+
+    def run(self) -> list[Diagnostic]:
+        try:
+            source = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.report(0, f"cannot read file: {exc}")
+            return self.out
+        try:
+            tree = hcl2.parses_to_tree(source)
+        except LarkError as exc:
+            self.report(*_syntax_message(exc, source))
+            return self.out
+        except RecursionError:
+            self.report(0, "syntax error: expression nested too deeply to parse")
+            return self.out
+        body = next(tree.find_data("body"), None)
+        if body is None:
+            return self.out
+        for item in _body_items(body):
+            if item.data != "block":
+                continue
+            kind, labels, block_body = _block_parts(item)
+            if kind in ("resource", "data") and len(labels) == 2:
+                self.check_top(item, kind, labels, block_body)
+            elif kind == "terraform":
+                self.check_pin(block_body)
+        return self.out
+
+    def check_top(self, block: Tree[Token], kind: str, labels: list[str], body: Tree[Token]) -> None:
+        type_name, name = labels
+        if not type_name.startswith(CHECKED_PREFIX):
+            return
+        is_data = kind == "data"
+        address = f"{'data.' if is_data else ''}{type_name}.{name}"
+        known = self.schema.data_sources if is_data else self.schema.resources
+        if type_name not in known:
+            what = "data source" if is_data else "resource type"
+            other = self.schema.resources if is_data else self.schema.data_sources
+            elsewhere = (
+                f' (it is a {"resource type" if is_data else "data source"})'
+                if type_name in other
+                else _suggest(type_name, known)
+            )
+            self.report(
+                _line(block),
+                f'{address}: unknown {what} "{type_name}" in hashicorp/aws {self.schema.version}{elsewhere}',
+            )
+            return
+        schema = self.schema.block(known[type_name])
+        meta_blocks = _DATA_META_BLOCKS if is_data else _RESOURCE_META_BLOCKS
+        self.check_body(body, schema, address, "", _line(block), meta_blocks=meta_blocks)
+
+    def check_body(
+        self,
+        body: Tree[Token],
+        schema: BlockSchema,
+        address: str,
+        path: str,
+        header_line: int,
+        *,
+        meta_blocks: frozenset[str] | None = None,
+    ) -> None:
+        """`meta_blocks` is given for a resource/data block's own body, where meta-arguments are allowed."""
+        top = meta_blocks is not None
+        where = f"{address}: {path}: " if path else f"{address}: "
+        seen: dict[str, int] = {}
+        present: set[str] = set()
+        for item in _body_items(body):
+            line = _line(item)
+            if item.data == "attribute":
+                name = _attr_name(item)
+                if name in seen:
+                    self.report(line, f'{where}argument "{name}" was already set on line {seen[name]}')
+                    continue
+                seen[name] = line
+                present.add(name)
+                if name in schema.attributes or (top and name in _META_ARGS):
+                    continue
+                if name in schema.blocks:
+                    self.report(line, f'{where}"{name}" is a block, not an argument: write {name} {{ ... }}')
+                elif name in schema.computed:
+                    self.report(line, f'{where}"{name}" is computed by the provider and cannot be set')
+                else:
+                    candidates = set(schema.attributes) | set(schema.blocks) | (_META_ARGS if top else set())
+                    self.report(line, f'{where}unknown argument "{name}"{_suggest(name, candidates)}')
+                continue
+            kind, labels, block_body = _block_parts(item)
+            if kind == "dynamic" and labels:
+                present.add(labels[0])
+                self.check_dynamic(item, labels[0], block_body, schema, address, path, where)
+                continue
+            present.add(kind)
+            if meta_blocks is not None and kind in meta_blocks:
+                continue
+            self.check_nested(item, kind, labels, block_body, schema, address, path, where, meta_blocks or frozenset())
+        if top and "count" in seen and "for_each" in seen:
+            self.report(seen["for_each"], f'{where}"count" and "for_each" cannot both be set')
+        for name in sorted(schema.required - present):
+            what = "block" if name in schema.blocks else "argument"
+            self.report(header_line, f'{where}missing required {what} "{name}"')
+
+    def check_nested(
+        self,
+        item: Tree[Token],
+        kind: str,
+        labels: list[str],
+        body: Tree[Token],
+        schema: BlockSchema,
+        address: str,
+        path: str,
+        where: str,
+        meta_blocks: frozenset[str],
+    ) -> None:
+        line = _line(item)
+        if kind in schema.blocks:
+            if labels:
+                self.report(line, f'{where}block "{kind}" takes no labels')
+            index = schema.blocks[kind]
+            if index >= 0:
+                child_path = f"{path}.{kind}" if path else kind
+                self.check_body(body, self.schema.block(index), address, child_path, line)
+        elif kind in schema.attributes:
+            self.report(line, f'{where}"{kind}" is an argument, not a block: write {kind} = ...')
+        elif kind in schema.computed:
+            self.report(line, f'{where}"{kind}" is computed by the provider and cannot be set')
+        else:
+            candidates = set(schema.blocks) | set(meta_blocks) | set(schema.attributes)
+            self.report(line, f'{where}unknown block "{kind}"{_suggest(kind, candidates)}')
+
+    def check_dynamic(
+        self,
+        item: Tree[Token],
+        target: str,
+        body: Tree[Token],
+        schema: BlockSchema,
+        address: str,
+        path: str,
+        where: str,
+    ) -> None:
+        line = _line(item)
+        if target not in schema.blocks:
+            if target in schema.attributes:
+                self.report(line, f'{where}dynamic "{target}": "{target}" is an argument, not a block')
+            else:
+                suggestion = _suggest(target, schema.blocks)
+                self.report(line, f'{where}dynamic "{target}": unknown block "{target}"{suggestion}')
+            return
+        contents: list[Tree[Token]] = []
+        has_for_each = False
+        for child in _body_items(body):
+            if child.data == "attribute":
+                arg = _attr_name(child)
+                has_for_each = has_for_each or arg == "for_each"
+                if arg not in _DYNAMIC_ARGS:
+                    allowed = ", ".join(sorted(_DYNAMIC_ARGS))
+                    self.report(_line(child), f'{where}dynamic "{target}": unknown argument "{arg}" ({allowed})')
+                continue
+            kind, _, content_body = _block_parts(child)
+            if kind == "content":
+                contents.append(content_body)
+            else:
+                self.report(_line(child), f'{where}dynamic "{target}": unexpected block "{kind}" (only content)')
+        if not has_for_each:
+            self.report(line, f'{where}dynamic "{target}": missing required argument "for_each"')
+        if len(contents) != 1:
+            self.report(line, f'{where}dynamic "{target}": needs exactly one content block, found {len(contents)}')
+        index = schema.blocks[target]
+        if contents and index >= 0:
+            child_path = f"{path}.{target}" if path else target
+            self.check_body(contents[0], self.schema.block(index), address, child_path, line)
+
+    def check_pin(self, terraform_body: Tree[Token]) -> None:
+        """A `required_providers` entry for hashicorp/aws must admit the version the schema describes."""
+        for item in _body_items(terraform_body):
+            if item.data != "block" or _block_parts(item)[0] != "required_providers":
+                continue
+            for attr in _body_items(_block_parts(item)[2]):
+                if attr.data != "attribute":
+                    continue
+                fields = _object_fields(attr.children[-1])
+                source_expr = fields.get("source")
+                source = _plain_string(source_expr) if source_expr is not None else None
+                if source is None:
+                    if _attr_name(attr) != "aws":
+                        continue
+                elif source.lower() not in AWS_SOURCES:
+                    continue
+                version_expr = fields.get("version")
+                constraint = _plain_string(version_expr) if version_expr is not None else None
+                if constraint is None:
+                    continue
+                line = _line(version_expr) if version_expr is not None else _line(attr)
+                try:
+                    allowed = constraint_allows(constraint, self.schema.version)
+                except ValueError as exc:
+                    self.report(line, f"required_providers.{_attr_name(attr)}: {exc}")
+                    continue
+                if not allowed:
+                    self.report(
+                        line,
+                        f'required_providers.{_attr_name(attr)}: version "{constraint}" excludes '
+                        f"hashicorp/aws {self.schema.version}, the version this offline check knows",
+                    )

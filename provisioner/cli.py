@@ -246,6 +246,143 @@ def summarize(
 # == end drift ==
 
 # == findings & logs (issue 7) ==
+findings_app = typer.Typer(
+    help="Convert scanner reports (ZAP, Dependency-Check, SonarQube) to ASFF; import them into Security Hub.",
+    no_args_is_help=True,
+)
+logs_app = typer.Typer(help="Normalise AWS security logs to Elastic Common Schema.", no_args_is_help=True)
+app.add_typer(findings_app, name="findings")
+app.add_typer(logs_app, name="logs")
+
+
+class ScanTool(str, Enum):
+    zap = "zap"
+    dependency_check = "dependency-check"
+    sonarqube = "sonarqube"
+
+
+class LogSource(str, Enum):
+    cloudtrail = "cloudtrail"
+    waf = "waf"
+    guardduty = "guardduty"
+
+
+ToolOpt = Annotated[ScanTool, typer.Option("--tool", help="Scanner that wrote the report.")]
+ReportArg = Annotated[Path, typer.Argument(help="The scanner's JSON report.")]
+AccountOpt = Annotated[str, typer.Option("--account", help="12-digit AWS account the findings belong to.")]
+RegionOpt = Annotated[str, typer.Option("--region", help="Security Hub region.")]
+RepositoryOpt = Annotated[str, typer.Option("--repository", help="Repository scanned (part of finding ids).")]
+BranchOpt = Annotated[str, typer.Option("--branch", help="Branch scanned (the scope a new report replaces).")]
+CommitOpt = Annotated[str, typer.Option("--commit", help="Commit scanned.")]
+BuildIdOpt = Annotated[str, typer.Option("--build-id", help="CI build that ran the scan.")]
+
+
+def _read_input(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+if TYPE_CHECKING:
+    from provisioner.functions.findings import Conversion, FindingContext
+
+
+def _convert_findings(
+    tool: ScanTool, report: Path, account: str, region: str, repository: str, branch: str, commit: str, build_id: str
+) -> tuple[FindingContext, Conversion]:
+    import re
+
+    from provisioner.functions.errors import FunctionInputError
+    from provisioner.functions.findings import FindingContext, convert_report
+
+    if not re.fullmatch(r"\d{12}", account):
+        raise InputError(f"--account: {account!r} is not a 12-digit AWS account id")
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+        raise InputError(f"--region: {region!r} is not an AWS region name")
+    ctx = FindingContext(account, region, repository, branch, commit, build_id)
+    try:
+        conversion = convert_report(tool.value, _read_input(report), ctx, source=str(report))
+    except FunctionInputError as exc:
+        raise InputError(str(exc)) from None
+    if conversion.skipped or conversion.duplicates:
+        typer.echo(
+            f"note: {conversion.skipped} malformed entries skipped, {conversion.duplicates} duplicates merged", err=True
+        )
+    return ctx, conversion
+
+
+@findings_app.command("convert")
+def findings_convert(
+    report: ReportArg,
+    tool: ToolOpt,
+    account: AccountOpt,
+    region: RegionOpt,
+    repository: RepositoryOpt = "",
+    branch: BranchOpt = "",
+    commit: CommitOpt = "",
+    build_id: BuildIdOpt = "",
+) -> None:
+    """Print the report's findings in AWS Security Finding Format, as a JSON array."""
+    import json
+
+    _, conversion = _convert_findings(tool, report, account, region, repository, branch, commit, build_id)
+    typer.echo(json.dumps(conversion.findings, indent=2, ensure_ascii=False))
+
+
+@findings_app.command("import")
+def findings_import(
+    report: ReportArg,
+    tool: ToolOpt,
+    account: AccountOpt,
+    region: RegionOpt,
+    repository: RepositoryOpt = "",
+    branch: BranchOpt = "",
+    commit: CommitOpt = "",
+    build_id: BuildIdOpt = "",
+) -> None:
+    """Import the report into Security Hub (updates in place; resolves findings gone from the scope)."""
+    import json
+
+    import boto3
+    import botocore.exceptions
+
+    from provisioner.functions.findings import import_findings
+
+    ctx, conversion = _convert_findings(tool, report, account, region, repository, branch, commit, build_id)
+    try:
+        client = boto3.client("securityhub", region_name=region)  # honours AWS_ENDPOINT_URL
+        result = import_findings(client, tool.value, conversion.findings, ctx)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        raise ProvisionError(f"Security Hub import failed: {exc}") from None
+    typer.echo(json.dumps(result.as_dict(), indent=2))
+    if result.failed:
+        raise ProvisionError(f"{result.failed} findings were not imported", hint="see failed_ids above")
+
+
+@logs_app.command("normalize")
+def logs_normalize(
+    file: Annotated[Path, typer.Argument(help="Log file or payload (JSON lines, JSON array, or native container).")],
+    source: Annotated[LogSource, typer.Option("--source", help="Which service wrote the log.")],
+) -> None:
+    """Print ECS documents as NDJSON; malformed records are skipped and counted on stderr."""
+    import json
+
+    from provisioner.functions.errors import FunctionInputError
+    from provisioner.functions.logs import normalize
+
+    try:
+        docs, skipped = normalize(source.value, _read_input(file), name=str(file))
+    except FunctionInputError as exc:
+        raise InputError(str(exc)) from None
+    out = sys.stdout
+    for doc in docs:
+        out.write(json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n")
+    out.flush()
+    if skipped:
+        typer.echo(f"note: skipped {skipped} malformed records", err=True)
+
+
 # == end findings & logs ==
 
 

@@ -1,7 +1,9 @@
 """Ephemeral instances stamped from a template environment (`up --env demo --name pr-42 --ttl 24h`).
 
 Each instance has a small record (created-at, expires-at) that makes its render deterministic and lets
-`provision envs` and `provision reap` find it. Records live under `.provision/instances/`.
+`provision envs` and `provision reap` find it. Records live under `.provision/instances/`; when the template
+keeps its state in S3, a copy also lives next to the instance's state (`<key_prefix>/<project>/<workspace>/
+instance.json`) so that a nightly reap on a fresh machine finds every instance.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from provisioner.errors import InputError
+from provisioner.errors import InputError, ProvisionError
 from provisioner.project import INSTANCE_SEPARATOR, Project, validate_instance_name, workspace_id
-from provisioner.spec import EnvironmentSpec, parse_duration
+from provisioner.spec import EnvironmentSpec, load_environment, parse_duration
+
+REMOTE_RECORD_FILE = "instance.json"
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,19 @@ def _record_path(project: Project, env: str, name: str) -> Path:
     return _records_dir(project) / f"{workspace_id(env, name)}.json"
 
 
+def from_json(data: dict[str, str]) -> Instance:
+    """The record written by `Instance.to_json`; ValueError, KeyError or TypeError when it is not one."""
+    record = Instance(data["env"], data["name"], _parse(data["created_at"]), _parse(data["expires_at"]))
+    validate_instance_name(record.name)
+    return record
+
+
 def load(project: Project, env: str, name: str) -> Instance | None:
     path = _record_path(project, env, name)
     if not path.exists():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Instance(data["env"], data["name"], _parse(data["created_at"]), _parse(data["expires_at"]))
+        return from_json(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{project.relative(path)}: unreadable instance record ({exc})") from None
 
@@ -98,7 +108,8 @@ def plan_instance(
         raise InputError(f"--ttl: {exc}") from None
     if lifetime > limit:
         raise InputError(
-            f"--ttl {ttl}: longer than ephemeral.max_ttl {template.ephemeral.max_ttl} of environment {template.name!r}"
+            f"--ttl {ttl}: longer than ephemeral.max_ttl {template.ephemeral.max_ttl} "
+            f"of environment {template.name!r}"
         )
     existing = load(project, template.name, name)
     if existing and not ttl:
@@ -107,12 +118,73 @@ def plan_instance(
     return Instance(template.name, name, created, now + lifetime)
 
 
-def save(project: Project, instance: Instance) -> Path:
+def remote_record_key(template: EnvironmentSpec, name: str) -> str:
+    """Next to the instance's state key (`EnvironmentSpec.state_key` of the instance)."""
+    return f"{_remote_prefix(template)}{workspace_id(template.name, name)}/{REMOTE_RECORD_FILE}"
+
+
+def _remote_prefix(template: EnvironmentSpec) -> str:
+    return f"{template.backend.key_prefix}/{template.project}/"
+
+
+def save(project: Project, instance: Instance, *, remote: bool = True) -> Path:
+    """Write the local record and, for a template with an S3 backend (unless `remote` is False), the copy in
+    the state bucket."""
     path = _record_path(project, instance.env, instance.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(instance.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if remote:
+        template = load_environment(project, instance.env)
+        if template.backend.type == "s3":
+            from provisioner.aws.cleanup import put_record
+
+            put_record(
+                template.region,
+                template.backend_bucket(),
+                remote_record_key(template, instance.name),
+                instance.to_json(),
+            )
     return path
 
 
-def forget(project: Project, env: str, name: str) -> None:
+def forget(project: Project, env: str, name: str, *, remote: bool = True) -> None:
+    if remote:
+        template = load_environment(project, env)
+        if template.backend.type == "s3":
+            from provisioner.aws.cleanup import delete_record
+
+            delete_record(template.region, template.backend_bucket(), remote_record_key(template, name))
     _record_path(project, env, name).unlink(missing_ok=True)
+
+
+def list_remote(project: Project) -> tuple[list[Instance], list[str]]:
+    """Records kept in the state buckets of every template with an S3 backend, and one line per problem
+    (an invalid spec, an unreachable bucket, an unreadable record) so one of them does not hide the rest."""
+    from provisioner.aws.cleanup import list_records
+
+    found: list[Instance] = []
+    problems: list[str] = []
+    for env in project.environment_names():
+        try:
+            template = load_environment(project, env)
+        except InputError as exc:
+            problems.append(exc.message)
+            continue
+        if not template.ephemeral.template or template.backend.type != "s3":
+            continue
+        prefix = f"{_remote_prefix(template)}{env}{INSTANCE_SEPARATOR}"
+        try:
+            bucket = template.backend_bucket()
+            records = list_records(template.region, bucket, prefix, f"/{REMOTE_RECORD_FILE}")
+        except ProvisionError as exc:
+            problems.append(exc.message)
+            continue
+        for key, data in records:
+            try:
+                record = from_json(data)
+            except (ValueError, KeyError, TypeError, InputError):
+                problems.append(f"s3://{bucket}/{key}: unreadable instance record")
+                continue
+            if record.env == env:
+                found.append(record)
+    return found, problems

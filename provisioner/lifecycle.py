@@ -65,7 +65,7 @@ def render_environment(project: Project, env: str, *, instance: str | None = Non
 # -- validate ---------------------------------------------------------------------------------------------
 
 
-def _validate(project: Project, spec: EnvironmentSpec, result: RenderResult, tf: Terraform, ui: UI) -> None:
+def validate_rendered(project: Project, spec: EnvironmentSpec, result: RenderResult, tf: Terraform, ui: UI) -> None:
     from provisioner.validate import validate_tree
 
     ui.step("Validating (HCL parse, terraform fmt, AWS provider schema)")
@@ -88,7 +88,7 @@ def validate_environment(project: Project, env: str, *, instance: str | None = N
 
     spec = load_spec(project, env, instance)
     result = render(project, spec)
-    _validate(project, spec, result, Terraform(result.work_dir), ui)
+    validate_rendered(project, spec, result, Terraform(result.work_dir), ui)
 
 
 # -- scan -------------------------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def _refuse_on_scan(report: ScanReport, what: str) -> None:
 # -- preflight, bootstrap ----------------------------------------------------------------------------------
 
 
-def _preflight(project: Project, spec: EnvironmentSpec, ui: UI) -> None:
+def preflight(project: Project, spec: EnvironmentSpec, ui: UI) -> None:
     from provisioner.aws.identity import require_account
     from provisioner.terraform import find_terraform
 
@@ -191,7 +191,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _terraform(work_dir: Path, plugin_dir: Path | None) -> Terraform:
+def terraform_for(work_dir: Path, plugin_dir: Path | None) -> Terraform:
     from provisioner.terraform import Terraform
 
     if plugin_dir is not None and not plugin_dir.is_dir():
@@ -199,7 +199,7 @@ def _terraform(work_dir: Path, plugin_dir: Path | None) -> Terraform:
     return Terraform(work_dir, plugin_dir=plugin_dir.resolve() if plugin_dir else None)
 
 
-def _init(tf: Terraform, spec: EnvironmentSpec, ui: UI) -> None:
+def init_workdir(tf: Terraform, spec: EnvironmentSpec, ui: UI) -> None:
     ui.step("terraform init")
     try:
         tf.init(on_event=lambda event: None)
@@ -231,15 +231,15 @@ def _plan_and_scan(
     from provisioner.render import render
     from provisioner.scan import scan_plan, write_reports
 
-    _preflight(project, spec, ui)
+    preflight(project, spec, ui)
     ui.step(f"Rendering {spec.workspace}")
     result = render(project, spec)
-    tf = _terraform(result.work_dir, plugin_dir)
-    _validate(project, spec, result, tf, ui)
+    tf = terraform_for(result.work_dir, plugin_dir)
+    validate_rendered(project, spec, result, tf, ui)
     reports = [_scan_config(project, spec, result, ui)]
     try:
         _refuse_on_scan(reports[0], "configuration")
-        _init(tf, spec, ui)
+        init_workdir(tf, spec, ui)
         plan_dir = result.work_dir / PLAN_DIR
         plan_dir.mkdir(exist_ok=True)
         plan_file = plan_dir / PLAN_FILE
@@ -276,7 +276,7 @@ def _plan_and_scan(
         plan_sha256=_sha256(plan_file),
         config_hash=result.config_hash,
         has_changes=outcome.has_changes,
-        total_changes=summary.total_changes,
+        total_changes=summary.total,
     )
     meta = {
         "workspace": spec.workspace,
@@ -294,7 +294,7 @@ def _plan_and_scan(
 def _apply_plan(scanned: ScannedPlan, plugin_dir: Path | None, ui: UI) -> None:
     from provisioner.progress import Progress
 
-    tf = _terraform(scanned.work_dir, plugin_dir)
+    tf = terraform_for(scanned.work_dir, plugin_dir)
     ui.step("terraform apply (the scanned plan)")
     with Progress(total=scanned.total_changes, stream=ui.out, plain=ui.plain) as progress:
         tf.apply(scanned.plan_file, on_event=progress)
@@ -361,7 +361,7 @@ def apply_saved_plan(
             "refusing: the configuration changed since the plan was scanned",
             hint=f"run `provision plan --env {env}` again",
         )
-    _preflight(project, spec, ui)
+    preflight(project, spec, ui)
     scanned = ScannedPlan(
         spec=spec,
         work_dir=work_dir,

@@ -204,10 +204,14 @@ class EnvironmentSpec(_Model):
     created_at: datetime | None = None
     expires_at: datetime | None = None
 
-    @field_validator("account_ids")
+    @field_validator("account_ids", mode="before")
     @classmethod
-    def _accounts(cls, value: list[str]) -> list[str]:
+    def _accounts(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
         for account in value:
+            if isinstance(account, int):
+                raise ValueError(f"write account id {account} as a quoted string (YAML drops leading zeros)")
             if not re.fullmatch(r"\d{12}", str(account)):
                 raise ValueError(f"{account!r} is not a 12-digit AWS account id")
         return [str(a) for a in value]

@@ -263,15 +263,18 @@ class _Run:
         self.interrupts += 1
         if self.interrupts == 1:
             log.warning("Ctrl-C: terraform stops after the current operation (Ctrl-C again to abort)")
-        # A second interrupt makes Terraform exit at once; the timer covers a terraform that does not.
-        self._signal_group(signal.SIGINT)
+        # Terraform alone gets the signal: it stops its plugins and provisioners itself. Its second one makes
+        # it exit at once; the timer covers a terraform that does not.
+        with suppress(ProcessLookupError):
+            os.kill(self.proc.pid, signal.SIGINT)
         if self.interrupts == 2:
             self.killer = threading.Timer(KILL_GRACE_SECONDS, self.kill)
             self.killer.daemon = True
             self.killer.start()
 
     def kill(self) -> None:
-        self._signal_group(signal.SIGKILL)
+        with suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
     def finish(self) -> None:
         """After an abort nothing graceful is left to wait for: reap plugins or provisioners left behind."""
@@ -279,10 +282,6 @@ class _Run:
             self.killer.cancel()
         if self.interrupts >= 2:
             self.kill()
-
-    def _signal_group(self, sig: int) -> None:
-        with suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, sig)
 
 
 @contextmanager
@@ -465,7 +464,7 @@ class Terraform:
         env = dict(os.environ)
         env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
         env.update(self.env_overrides)
-        # Terraform refuses to start when its CLI config file is missing; no config is the same as empty.
+        # A dangling CLI config path (some machines export one) must not decide anything: Terraform defaults.
         for name in ("TF_CLI_CONFIG_FILE", "TERRAFORM_CONFIG"):
             value = env.get(name)
             if value is not None and not Path(value).is_file():

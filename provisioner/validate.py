@@ -27,7 +27,7 @@ SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "aws.json"
 CHECKED_PREFIX = "aws_"
 AWS_SOURCES = frozenset({"hashicorp/aws", "registry.terraform.io/hashicorp/aws"})
 
-# Terraform's own arguments and blocks, allowed beside the provider schema at the top of a resource/data block.
+# Terraform's own arguments and blocks, allowed beside the provider schema in a resource/data block's body.
 _META_ARGS = frozenset({"count", "for_each", "provider", "depends_on"})
 _RESOURCE_META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
 _DATA_META_BLOCKS = frozenset({"lifecycle"})
@@ -43,6 +43,23 @@ _TERMINALS = {
     "DBLQUOTE": "a closing quote",
     "NAME": "a name",
 }
+
+
+# Provider attributes in "attributes as blocks" mode: the schema says attribute, Terraform also takes blocks.
+_ATTRIBUTES_AS_BLOCKS = frozenset(
+    {
+        ("aws_security_group", "ingress"),
+        ("aws_security_group", "egress"),
+        ("aws_default_security_group", "ingress"),
+        ("aws_default_security_group", "egress"),
+        ("aws_network_acl", "ingress"),
+        ("aws_network_acl", "egress"),
+        ("aws_default_network_acl", "ingress"),
+        ("aws_default_network_acl", "egress"),
+        ("aws_route_table", "route"),
+        ("aws_default_route_table", "route"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -126,11 +143,12 @@ def load_provider_schema() -> ProviderSchema:
 def validate_files(
     files: Iterable[Path], *, schema: ProviderSchema | None = None, relative_to: Path | None = None
 ) -> list[Diagnostic]:
-    """Parse every file and check its aws_* resource/data blocks; all problems, in file order."""
+    """Parse every file and check its aws_* resource/data blocks; all problems, by file then line."""
     schema = schema or load_provider_schema()
     diagnostics: list[Diagnostic] = []
     for path in files:
-        diagnostics.extend(_FileChecker(path, _display(path, relative_to), schema).run())
+        found = _FileChecker(path, _display(path, relative_to), schema).run()
+        diagnostics.extend(sorted(found, key=lambda d: d.line))
     return diagnostics
 
 
@@ -141,11 +159,14 @@ def validate_tree(root_dir: Path, modules_dir: Path, *, relative_to: Path | None
     files = sorted(root_dir.glob("*.tf"))
     if modules_dir.is_dir():
         for module in sorted(p for p in modules_dir.iterdir() if p.is_dir()):
-            files.extend(
-                sorted(p for p in module.rglob("*.tf") if not any(part.startswith(".") for part in p.parts))
-            )
+            files.extend(sorted(p for p in module.rglob("*.tf") if not _hidden(p.relative_to(module))))
     unique = list(dict.fromkeys(p.resolve() for p in files))
     return validate_files(unique, relative_to=relative_to.resolve() if relative_to else None)
+
+
+def _hidden(relative: Path) -> bool:
+    """Inside a dot-directory such as a module's own .terraform/."""
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def _display(path: Path, relative_to: Path | None) -> str:
@@ -172,7 +193,9 @@ def _text(node: Tree[Token] | Token) -> str:
     if isinstance(node, Token):
         return str(node)
     if node.data == "string":
-        return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token) and v.type != "DBLQUOTE"))
+        return "".join(
+            str(t) for t in node.scan_values(lambda v: isinstance(v, Token) and v.type != "DBLQUOTE")
+        )
     return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token)))
 
 
@@ -201,14 +224,17 @@ def _block_parts(block: Tree[Token]) -> tuple[str, list[str], Tree[Token]]:
     return name, labels, body
 
 
+def _unwrap(expr: Tree[Token] | Token) -> Tree[Token] | Token:
+    """Skip the `expr_term` wrappers around a single expression."""
+    while isinstance(expr, Tree) and expr.data == "expr_term" and len(expr.children) == 1:
+        expr = expr.children[0]
+    return expr
+
+
 def _plain_string(expr: Tree[Token] | Token) -> str | None:
     """The value of a literal string expression without interpolation; None otherwise."""
-    if isinstance(expr, Token):
-        return None
-    node = expr
-    while node.data == "expr_term" and len(node.children) == 1 and isinstance(node.children[0], Tree):
-        node = node.children[0]
-    if node.data != "string":
+    node = _unwrap(expr)
+    if isinstance(node, Token) or node.data != "string":
         return None
     parts = [c for c in node.children if isinstance(c, Tree)]
     if any(p.data != "string_part" for p in parts):
@@ -217,18 +243,20 @@ def _plain_string(expr: Tree[Token] | Token) -> str | None:
 
 
 def _object_fields(expr: Tree[Token] | Token) -> dict[str, Tree[Token] | Token]:
-    """The key -> value expressions of an object constructor `{ k = v }` with plain identifier keys."""
-    if isinstance(expr, Token):
-        return {}
-    obj = next(expr.find_data("object"), None)
-    if obj is None:
+    """The key -> value expressions of an object constructor `{ k = v }` (identifier or string keys)."""
+    obj = _unwrap(expr)
+    if isinstance(obj, Token) or obj.data != "object":
         return {}
     fields: dict[str, Tree[Token] | Token] = {}
     for elem in obj.children:
-        if isinstance(elem, Tree) and elem.data == "object_elem":
-            key, value = elem.children[0], elem.children[-1]
-            key_text = _plain_string(key.children[0]) if isinstance(key, Tree) else None
-            fields[key_text if key_text is not None else _text(key)] = value
+        if not (isinstance(elem, Tree) and elem.data == "object_elem"):
+            continue
+        key_node = elem.children[0]
+        key = _unwrap(key_node.children[0]) if isinstance(key_node, Tree) else key_node
+        if isinstance(key, Tree) and key.data == "identifier":
+            fields[_text(key)] = elem.children[-1]
+        elif (text := _plain_string(key)) is not None:
+            fields[text] = elem.children[-1]
     return fields
 
 
@@ -318,15 +346,19 @@ class _FileChecker:
         except RecursionError:
             self.report(0, "syntax error: expression nested too deeply to parse")
             return self.out
-        body = next(tree.find_data("body"), None)
-        if body is None:
+        body = tree.children[0] if tree.children else None
+        if not isinstance(body, Tree):
             return self.out
         for item in _body_items(body):
             if item.data != "block":
                 continue
             kind, labels, block_body = _block_parts(item)
-            if kind in ("resource", "data") and len(labels) == 2:
-                self.check_top(item, kind, labels, block_body)
+            if kind in ("resource", "data"):
+                if len(labels) == 2:
+                    self.check_top(item, kind, labels, block_body)
+                else:
+                    found = len(labels)
+                    self.report(_line(item), f"{kind} block needs 2 labels (type and name), found {found}")
             elif kind == "terraform":
                 self.check_pin(block_body)
         return self.out
@@ -342,7 +374,7 @@ class _FileChecker:
             what = "data source" if is_data else "resource type"
             other = self.schema.resources if is_data else self.schema.data_sources
             elsewhere = (
-                f' (it is a {"resource type" if is_data else "data source"})'
+                f" (it is a {'resource type' if is_data else 'data source'})"
                 if type_name in other
                 else _suggest(type_name, known)
             )
@@ -397,7 +429,9 @@ class _FileChecker:
             present.add(kind)
             if meta_blocks is not None and kind in meta_blocks:
                 continue
-            self.check_nested(item, kind, labels, block_body, schema, address, path, where, meta_blocks or frozenset())
+            self.check_nested(
+                item, kind, labels, block_body, schema, address, path, where, meta_blocks or frozenset()
+            )
         if top and "count" in seen and "for_each" in seen:
             self.report(seen["for_each"], f'{where}"count" and "for_each" cannot both be set')
         for name in sorted(schema.required - present):
@@ -425,6 +459,8 @@ class _FileChecker:
                 child_path = f"{path}.{kind}" if path else kind
                 self.check_body(body, self.schema.block(index), address, child_path, line)
         elif kind in schema.attributes:
+            if (address.split(".")[0], f"{path}.{kind}" if path else kind) in _ATTRIBUTES_AS_BLOCKS:
+                return  # Terraform accepts block syntax for these legacy attributes (attributes-as-blocks)
             self.report(line, f'{where}"{kind}" is an argument, not a block: write {kind} = ...')
         elif kind in schema.computed:
             self.report(line, f'{where}"{kind}" is computed by the provider and cannot be set')
@@ -458,17 +494,23 @@ class _FileChecker:
                 has_for_each = has_for_each or arg == "for_each"
                 if arg not in _DYNAMIC_ARGS:
                     allowed = ", ".join(sorted(_DYNAMIC_ARGS))
-                    self.report(_line(child), f'{where}dynamic "{target}": unknown argument "{arg}" ({allowed})')
+                    self.report(
+                        _line(child), f'{where}dynamic "{target}": unknown argument "{arg}" ({allowed})'
+                    )
                 continue
             kind, _, content_body = _block_parts(child)
             if kind == "content":
                 contents.append(content_body)
             else:
-                self.report(_line(child), f'{where}dynamic "{target}": unexpected block "{kind}" (only content)')
+                self.report(
+                    _line(child), f'{where}dynamic "{target}": unexpected block "{kind}" (only content)'
+                )
         if not has_for_each:
             self.report(line, f'{where}dynamic "{target}": missing required argument "for_each"')
         if len(contents) != 1:
-            self.report(line, f'{where}dynamic "{target}": needs exactly one content block, found {len(contents)}')
+            self.report(
+                line, f'{where}dynamic "{target}": needs exactly one content block, found {len(contents)}'
+            )
         index = schema.blocks[target]
         if contents and index >= 0:
             child_path = f"{path}.{target}" if path else target

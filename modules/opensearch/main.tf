@@ -15,10 +15,6 @@ locals {
   zone_count = var.zone_awareness ? var.availability_zone_count : 1
   subnet_ids = slice(var.subnet_ids, 0, min(local.zone_count, length(var.subnet_ids)))
 
-  # Terraform 1.0 validation blocks cannot compare two variables; these fail the plan with a readable message.
-  assert_even_nodes = var.zone_awareness && var.instance_count % var.availability_zone_count != 0 ? tobool("zone_awareness needs instance_count to be a multiple of availability_zone_count") : true
-  assert_subnets    = length(var.subnet_ids) < local.zone_count ? tobool("zone_awareness needs one subnet per availability zone in subnet_ids") : true
-
   admin_role_arn = var.admin_role_arn == null ? aws_iam_role.admin[0].arn : var.admin_role_arn
 
   log_types = {
@@ -219,13 +215,28 @@ resource "aws_opensearch_domain" "this" {
     }
   }
 
-  dynamic "log_publishing_options" {
-    for_each = local.log_types
-    content {
-      log_type                 = log_publishing_options.value
-      cloudwatch_log_group_arn = aws_cloudwatch_log_group.this[log_publishing_options.key].arn
-      enabled                  = true
-    }
+  log_publishing_options {
+    log_type                 = "INDEX_SLOW_LOGS"
+    cloudwatch_log_group_arn = aws_cloudwatch_log_group.this["index_slow"].arn
+    enabled                  = true
+  }
+
+  log_publishing_options {
+    log_type                 = "SEARCH_SLOW_LOGS"
+    cloudwatch_log_group_arn = aws_cloudwatch_log_group.this["search_slow"].arn
+    enabled                  = true
+  }
+
+  log_publishing_options {
+    log_type                 = "ES_APPLICATION_LOGS"
+    cloudwatch_log_group_arn = aws_cloudwatch_log_group.this["application"].arn
+    enabled                  = true
+  }
+
+  log_publishing_options {
+    log_type                 = "AUDIT_LOGS"
+    cloudwatch_log_group_arn = aws_cloudwatch_log_group.this["audit"].arn
+    enabled                  = true
   }
 
   software_update_options {

@@ -110,15 +110,15 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # EventBridge rules and CloudWatch alarms publish to the encrypted alert topic.
+  # EventBridge rules, CloudWatch alarms and CloudTrail delivery notifications publish to encrypted topics.
   statement {
-    sid       = "AlertPublishersUseEncryptedTopic"
+    sid       = "TopicPublishersUseEncryptedTopics"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
 
     principals {
       type        = "Service"
-      identifiers = ["events.amazonaws.com", "cloudwatch.amazonaws.com"]
+      identifiers = ["events.amazonaws.com", "cloudwatch.amazonaws.com", "cloudtrail.amazonaws.com"]
     }
 
     condition {

@@ -1,0 +1,227 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  account_id   = data.aws_caller_identity.current.account_id
+  partition    = data.aws_partition.current.partition
+  region       = data.aws_region.current.region
+  detector_id  = var.existing_detector_id == null ? aws_guardduty_detector.this[0].id : var.existing_detector_id
+  detector_arn = "arn:${local.partition}:guardduty:${local.region}:${local.account_id}:detector/${local.detector_id}"
+  bucket_name  = "${var.name_prefix}-guardduty-${local.account_id}-${local.region}"
+  bucket_arn   = "arn:${local.partition}:s3:::${local.bucket_name}"
+}
+
+# ---------------------------------------------------------------- detector
+
+resource "aws_guardduty_detector" "this" {
+  count = var.existing_detector_id == null ? 1 : 0
+
+  enable                       = true
+  finding_publishing_frequency = var.finding_publishing_frequency
+  tags                         = var.tags
+}
+
+# Provider 6.x: features replace the deprecated `datasources` block of the detector.
+resource "aws_guardduty_detector_feature" "this" {
+  for_each = toset(var.features)
+
+  detector_id = local.detector_id
+  name        = each.value
+  status      = "ENABLED"
+}
+
+resource "aws_guardduty_ipset" "trusted" {
+  count = var.trusted_ip_set_location == "" ? 0 : 1
+
+  name        = "${var.name_prefix}-trusted-ips"
+  detector_id = local.detector_id
+  format      = "TXT"
+  location    = var.trusted_ip_set_location
+  activate    = true
+  tags        = var.tags
+}
+
+resource "aws_guardduty_threatintelset" "this" {
+  count = length(var.threat_intel_set_locations)
+
+  name        = "${var.name_prefix}-threat-intel-${count.index}"
+  detector_id = local.detector_id
+  format      = "TXT"
+  location    = var.threat_intel_set_locations[count.index]
+  activate    = true
+  tags        = var.tags
+}
+
+# ---------------------------------------------------------------- findings export to S3
+
+data "aws_iam_policy_document" "bucket" {
+  statement {
+    sid       = "GuardDutyLocatesBucket"
+    actions   = ["s3:GetBucketLocation"]
+    resources = [local.bucket_arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["guardduty.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceArn"
+      values   = [local.detector_arn]
+    }
+  }
+
+  statement {
+    sid       = "GuardDutyWritesFindings"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arn}/*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["guardduty.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceArn"
+      values   = [local.detector_arn]
+    }
+  }
+
+  statement {
+    sid       = "DenyUploadsWithoutStackKey"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.bucket_arn}/*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["guardduty.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+      values   = [var.kms_key_arn]
+    }
+  }
+}
+
+module "bucket" {
+  source = "../secure_bucket"
+
+  name                   = local.bucket_name
+  kms_key_arn            = var.kms_key_arn
+  access_log_bucket_id   = var.access_log_bucket_id
+  force_destroy          = var.force_destroy
+  policy_statements_json = data.aws_iam_policy_document.bucket.json
+  expiration_days        = var.findings_retention_days
+  tags                   = var.tags
+}
+
+resource "aws_guardduty_publishing_destination" "s3" {
+  detector_id      = local.detector_id
+  destination_type = "S3"
+  destination_arn  = module.bucket.arn
+  kms_key_arn      = var.kms_key_arn
+
+  # GuardDuty tests write access when the destination is created.
+  depends_on = [module.bucket]
+}
+
+# ---------------------------------------------------------------- findings -> normaliser -> OpenSearch
+
+data "aws_iam_policy_document" "normalizer" {
+  statement {
+    sid       = "IndexFindings"
+    actions   = ["es:ESHttpPost", "es:ESHttpPut"]
+    resources = ["${var.opensearch_domain_arn}/_bulk", "${var.opensearch_domain_arn}/${var.index_prefix}*"]
+  }
+}
+
+module "normalizer" {
+  source = "../shared/normalizer_lambda"
+
+  function_name = "${var.name_prefix}-guardduty-normalizer"
+  description   = "Normalises GuardDuty findings from EventBridge and indexes them into OpenSearch"
+  package       = var.normalizer_package
+  environment_variables = {
+    OPENSEARCH_ENDPOINT = var.opensearch_endpoint
+    INDEX_PREFIX        = var.index_prefix
+  }
+  kms_key_arn        = var.kms_key_arn
+  vpc_id             = var.vpc_id
+  subnet_ids         = var.subnet_ids
+  egress_cidr_blocks = [var.vpc_cidr]
+  policy_json        = data.aws_iam_policy_document.normalizer.json
+  log_retention_days = var.normalizer_log_retention_days
+  tags               = var.tags
+}
+
+resource "aws_cloudwatch_event_rule" "findings" {
+  name        = "${var.name_prefix}-guardduty-findings"
+  description = "Every GuardDuty finding of this account and region"
+  event_pattern = jsonencode({
+    source        = ["aws.guardduty"]
+    "detail-type" = ["GuardDuty Finding"]
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "normalizer" {
+  rule = aws_cloudwatch_event_rule.findings.name
+  arn  = module.normalizer.function_arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 10
+  }
+}
+
+resource "aws_lambda_permission" "events" {
+  statement_id   = "EventBridgeGuardDutyFindings"
+  action         = "lambda:InvokeFunction"
+  function_name  = module.normalizer.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.findings.arn
+  source_account = local.account_id
+}
+
+resource "aws_cloudwatch_event_rule" "high_severity" {
+  name        = "${var.name_prefix}-guardduty-high-severity"
+  description = "GuardDuty findings of severity >= ${var.alert_min_severity}, for the alert topic"
+  event_pattern = jsonencode({
+    source        = ["aws.guardduty"]
+    "detail-type" = ["GuardDuty Finding"]
+    detail = {
+      severity = [{ numeric = [">=", var.alert_min_severity] }]
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "alerts" {
+  rule = aws_cloudwatch_event_rule.high_severity.name
+  arn  = var.alerts_topic_arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 10
+  }
+}

@@ -1,0 +1,750 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  account_id    = data.aws_caller_identity.current.account_id
+  partition     = data.aws_partition.current.partition
+  pipeline_name = "${var.name_prefix}-devsecops"
+  codecommit    = var.source_provider == "CodeCommit"
+  arn_prefix    = "arn:${local.partition}"
+
+  # One severity threshold, expressed in each tool's own scale.
+  thresholds = {
+    critical = { cvss = "9.0", sonar = "BLOCKER", sonar_impacts = "BLOCKER", zap_riskcode = "3" }
+    high     = { cvss = "7.0", sonar = "BLOCKER,CRITICAL", sonar_impacts = "BLOCKER,HIGH", zap_riskcode = "3" }
+    medium   = { cvss = "4.0", sonar = "BLOCKER,CRITICAL,MAJOR", sonar_impacts = "BLOCKER,HIGH,MEDIUM", zap_riskcode = "2" }
+    low      = { cvss = "0.1", sonar = "BLOCKER,CRITICAL,MAJOR,MINOR", sonar_impacts = "BLOCKER,HIGH,MEDIUM,LOW", zap_riskcode = "1" }
+  }
+  threshold = local.thresholds[var.fail_on_severity]
+
+  # Report keys are <tool>/<repository>/<branch>/<build_id>/report.json: slashes inside the repository or
+  # branch name would add key segments, so they become underscores.
+  report_env = {
+    REPORT_BUCKET   = var.report_bucket_id
+    REPOSITORY_SLUG = replace(var.repository, "/[^A-Za-z0-9._=-]/", "_")
+    BRANCH_SLUG     = replace(var.branch, "/[^A-Za-z0-9._=-]/", "_")
+  }
+
+  all_projects = {
+    build = {
+      description = "Build: the application's own buildspec"
+      buildspec   = var.build_buildspec
+      compute     = "BUILD_GENERAL1_SMALL"
+      privileged  = var.build_privileged_mode
+      timeout     = 60
+      env         = {}
+      secrets     = {}
+      cache       = false
+    }
+    sca = {
+      description = "SCA: OWASP Dependency-Check, fails on CVSS >= ${local.threshold.cvss}"
+      buildspec   = file("${path.module}/buildspecs/sca.yml")
+      compute     = "BUILD_GENERAL1_MEDIUM"
+      privileged  = false
+      timeout     = 90
+      env = merge(local.report_env, {
+        DC_VERSION   = var.dependency_check_version
+        FAIL_ON_CVSS = local.threshold.cvss
+      })
+      secrets = var.nvd_api_key_parameter_name == null ? {} : { NVD_API_KEY = var.nvd_api_key_parameter_name }
+      cache   = true
+    }
+    sast = {
+      description = "SAST: SonarQube scanner with the quality gate"
+      buildspec   = file("${path.module}/buildspecs/sast.yml")
+      compute     = "BUILD_GENERAL1_MEDIUM"
+      privileged  = false
+      timeout     = 60
+      env = merge(local.report_env, {
+        SONAR_HOST_URL        = var.sonar_host_url
+        SONAR_PROJECT_KEY     = var.sonar_project_key
+        SONAR_SCANNER_VERSION = var.sonar_scanner_version
+        SONAR_FAIL_SEVERITIES = local.threshold.sonar
+        SONAR_FAIL_IMPACTS    = local.threshold.sonar_impacts
+      })
+      secrets = { SONAR_TOKEN = var.sonar_token_parameter_name }
+      cache   = false
+    }
+    dast = {
+      description = "DAST: ZAP scan of ${var.dast_target_url} on the scanner host through SSM"
+      buildspec   = file("${path.module}/buildspecs/dast.yml")
+      compute     = "BUILD_GENERAL1_SMALL"
+      privileged  = false
+      timeout     = var.dast_timeout_minutes + 15
+      env = merge(local.report_env, {
+        ZAP_INSTANCE_ID      = var.zap_instance_id
+        ZAP_DOCUMENT_NAME    = var.zap_document_name
+        DAST_TARGET_URL      = var.dast_target_url
+        DAST_SCAN_MODE       = var.dast_scan_mode
+        DAST_TIMEOUT_MINUTES = tostring(var.dast_timeout_minutes)
+        ZAP_FAIL_RISKCODE    = local.threshold.zap_riskcode
+      })
+      secrets = {}
+      cache   = false
+    }
+    deploy = {
+      description = "Deploy: the application's deploy buildspec"
+      buildspec   = var.deploy_buildspec
+      compute     = "BUILD_GENERAL1_SMALL"
+      privileged  = false
+      timeout     = 60
+      env         = {}
+      secrets     = {}
+      cache       = false
+    }
+  }
+  projects = { for k, v in local.all_projects : k => v if k != "deploy" || var.deploy_enabled }
+
+  subnet_arns = [for s in var.subnet_ids : "${local.arn_prefix}:ec2:${var.region}:${local.account_id}:subnet/${s}"]
+  source_arn  = local.codecommit ? "${local.arn_prefix}:codecommit:${var.region}:${local.account_id}:${var.repository}" : var.connection_arn
+}
+
+# --- Artifact bucket -----------------------------------------------------------------------------------------
+
+module "artifacts" {
+  source = "../secure_bucket"
+
+  name                 = "${var.name_prefix}-artifacts-${local.account_id}-${var.region}"
+  kms_key_arn          = var.kms_key_arn
+  access_log_bucket_id = var.access_log_bucket_id
+  force_destroy        = var.force_destroy
+  expiration_days      = var.artifact_retention_days
+  tags                 = var.tags
+}
+
+# --- CodeBuild -----------------------------------------------------------------------------------------------
+
+resource "aws_security_group" "codebuild" {
+  name        = "${var.name_prefix}-codebuild"
+  description = "CodeBuild projects of the pipeline: no inbound, egress on the configured ports only"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name_prefix}-codebuild" })
+}
+
+resource "aws_vpc_security_group_egress_rule" "codebuild" {
+  for_each = toset([for p in var.codebuild_egress_ports : tostring(p)])
+
+  security_group_id = aws_security_group.codebuild.id
+  description       = "TCP ${each.value} (AWS APIs, SonarQube, tool and vulnerability-feed downloads)"
+  ip_protocol       = "tcp"
+  from_port         = tonumber(each.value)
+  to_port           = tonumber(each.value)
+  cidr_ipv4         = "0.0.0.0/0"
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "codebuild" {
+  for_each = local.projects
+
+  name              = "/aws/codebuild/${var.name_prefix}-${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "codebuild_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["codebuild.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "codebuild" {
+  for_each = local.projects
+
+  name               = "${var.name_prefix}-codebuild-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.codebuild_assume.json
+
+  tags = var.tags
+}
+
+# What every project needs: its own log group, the pipeline artifacts, the key, and ENIs in the VPC.
+data "aws_iam_policy_document" "codebuild_common" {
+  for_each = local.projects
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.codebuild[each.key].arn}:*"]
+  }
+
+  statement {
+    sid       = "PipelineArtifacts"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    resources = ["${module.artifacts.arn}/*"]
+  }
+
+  statement {
+    sid       = "ArtifactBucketLocation"
+    actions   = ["s3:GetBucketAcl", "s3:GetBucketLocation"]
+    resources = [module.artifacts.arn]
+  }
+
+  statement {
+    sid       = "UseStackKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  # Describe calls support no resource-level scoping.
+  statement {
+    sid = "DiscoverVpc"
+    actions = [
+      "ec2:DescribeDhcpOptions",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeVpcs",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid     = "CreateEniInOwnSubnets"
+    actions = ["ec2:CreateNetworkInterface"]
+    resources = concat(
+      ["${local.arn_prefix}:ec2:${var.region}:${local.account_id}:network-interface/*"],
+      local.subnet_arns,
+      ["${local.arn_prefix}:ec2:${var.region}:${local.account_id}:security-group/${aws_security_group.codebuild.id}"],
+    )
+  }
+
+  statement {
+    sid       = "DeleteEni"
+    actions   = ["ec2:DeleteNetworkInterface"]
+    resources = ["${local.arn_prefix}:ec2:${var.region}:${local.account_id}:network-interface/*"]
+  }
+
+  statement {
+    sid       = "AuthorizeCodeBuildOnEni"
+    actions   = ["ec2:CreateNetworkInterfacePermission"]
+    resources = ["${local.arn_prefix}:ec2:${var.region}:${local.account_id}:network-interface/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:AuthorizedService"
+      values   = ["codebuild.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "ec2:Subnet"
+      values   = local.subnet_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.secrets) > 0 ? [1] : []
+
+    content {
+      sid     = "ReadOwnSecureParameters"
+      actions = ["ssm:GetParameters"]
+      resources = [
+        for name in values(each.value.secrets) :
+        "${local.arn_prefix}:ssm:${var.region}:${local.account_id}:parameter/${trimprefix(name, "/")}"
+      ]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "sca" {
+  statement {
+    sid       = "UploadDependencyCheckReports"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.report_bucket_arn}/dependency-check/*"]
+  }
+}
+
+data "aws_iam_policy_document" "sast" {
+  statement {
+    sid       = "UploadSonarQubeReports"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.report_bucket_arn}/sonarqube/*"]
+  }
+}
+
+# The DAST project may run only the scan document, only on the scanner instance.
+data "aws_iam_policy_document" "dast" {
+  statement {
+    sid     = "RunZapDocumentOnScanner"
+    actions = ["ssm:SendCommand"]
+    resources = [
+      "${local.arn_prefix}:ec2:${var.region}:${local.account_id}:instance/${var.zap_instance_id}",
+      "${local.arn_prefix}:ssm:${var.region}:${local.account_id}:document/${var.zap_document_name}",
+    ]
+  }
+
+  # GetCommandInvocation supports no resource-level scoping.
+  statement {
+    sid       = "ReadCommandStatus"
+    actions   = ["ssm:GetCommandInvocation"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "ReadZapReports"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.report_bucket_arn}/zap/*"]
+  }
+}
+
+locals {
+  extra_policies = {
+    build  = null
+    sca    = data.aws_iam_policy_document.sca.json
+    sast   = data.aws_iam_policy_document.sast.json
+    dast   = data.aws_iam_policy_document.dast.json
+    deploy = var.deploy_policy_json
+  }
+}
+
+resource "aws_iam_role_policy" "codebuild" {
+  for_each = local.projects
+
+  name   = "codebuild-${each.key}"
+  role   = aws_iam_role.codebuild[each.key].id
+  policy = data.aws_iam_policy_document.codebuild_common[each.key].json
+}
+
+resource "aws_iam_role_policy" "codebuild_extra" {
+  for_each = { for k, v in local.projects : k => local.extra_policies[k] if local.extra_policies[k] != null }
+
+  name   = "codebuild-${each.key}-stage"
+  role   = aws_iam_role.codebuild[each.key].id
+  policy = each.value
+}
+
+resource "aws_codebuild_project" "this" {
+  for_each = local.projects
+
+  name           = "${var.name_prefix}-${each.key}"
+  description    = each.value.description
+  service_role   = aws_iam_role.codebuild[each.key].arn
+  encryption_key = var.kms_key_arn
+  build_timeout  = each.value.timeout
+
+  source {
+    type      = "CODEPIPELINE"
+    buildspec = each.value.buildspec
+  }
+
+  artifacts {
+    type                = "CODEPIPELINE"
+    encryption_disabled = false
+  }
+
+  environment {
+    type            = "LINUX_CONTAINER"
+    compute_type    = each.value.compute
+    image           = var.codebuild_image
+    privileged_mode = each.value.privileged
+
+    dynamic "environment_variable" {
+      for_each = each.value.env
+
+      content {
+        name  = environment_variable.key
+        value = environment_variable.value
+        type  = "PLAINTEXT"
+      }
+    }
+
+    dynamic "environment_variable" {
+      for_each = each.value.secrets
+
+      content {
+        name  = environment_variable.key
+        value = environment_variable.value
+        type  = "PARAMETER_STORE"
+      }
+    }
+  }
+
+  dynamic "cache" {
+    for_each = each.value.cache ? [1] : []
+
+    content {
+      type     = "S3"
+      location = "${module.artifacts.id}/cache/${each.key}"
+    }
+  }
+
+  vpc_config {
+    vpc_id             = var.vpc_id
+    subnets            = var.subnet_ids
+    security_group_ids = [aws_security_group.codebuild.id]
+  }
+
+  logs_config {
+    cloudwatch_logs {
+      status     = "ENABLED"
+      group_name = aws_cloudwatch_log_group.codebuild[each.key].name
+    }
+
+    s3_logs {
+      status = "DISABLED"
+    }
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.codebuild, aws_iam_role_policy.codebuild_extra]
+}
+
+# --- CodePipeline --------------------------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "pipeline_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["codepipeline.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "pipeline" {
+  name               = "${var.name_prefix}-codepipeline"
+  assume_role_policy = data.aws_iam_policy_document.pipeline_assume.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "pipeline" {
+  statement {
+    sid       = "ArtifactStore"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning"]
+    resources = [module.artifacts.arn, "${module.artifacts.arn}/*"]
+  }
+
+  statement {
+    sid       = "ArtifactKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  statement {
+    sid       = "RunStageProjects"
+    actions   = ["codebuild:StartBuild", "codebuild:BatchGetBuilds", "codebuild:StopBuild"]
+    resources = [for p in aws_codebuild_project.this : p.arn]
+  }
+
+  dynamic "statement" {
+    for_each = local.codecommit ? [1] : []
+
+    content {
+      sid = "ReadCodeCommitSource"
+      actions = [
+        "codecommit:GetBranch",
+        "codecommit:GetCommit",
+        "codecommit:GetRepository",
+        "codecommit:UploadArchive",
+        "codecommit:GetUploadArchiveStatus",
+        "codecommit:CancelUploadArchive",
+      ]
+      resources = [local.source_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.codecommit ? [] : [1]
+
+    content {
+      sid       = "UseSourceConnection"
+      actions   = ["codestar-connections:UseConnection", "codeconnections:UseConnection"]
+      resources = [local.source_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.require_manual_approval && var.approval_topic_arn != null ? [1] : []
+
+    content {
+      sid       = "NotifyApprovers"
+      actions   = ["sns:Publish"]
+      resources = [var.approval_topic_arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "pipeline" {
+  name   = "codepipeline"
+  role   = aws_iam_role.pipeline.id
+  policy = data.aws_iam_policy_document.pipeline.json
+}
+
+resource "aws_codepipeline" "this" {
+  name           = local.pipeline_name
+  role_arn       = aws_iam_role.pipeline.arn
+  pipeline_type  = "V2"
+  execution_mode = "QUEUED"
+
+  artifact_store {
+    type     = "S3"
+    location = module.artifacts.id
+
+    encryption_key {
+      type = "KMS"
+      id   = var.kms_key_arn
+    }
+  }
+
+  stage {
+    name = "Source"
+
+    action {
+      name             = "Source"
+      category         = "Source"
+      owner            = "AWS"
+      provider         = var.source_provider
+      version          = "1"
+      output_artifacts = ["source_output"]
+
+      configuration = local.codecommit ? {
+        RepositoryName       = var.repository
+        BranchName           = var.branch
+        PollForSourceChanges = "false"
+        OutputArtifactFormat = "CODE_ZIP"
+        } : {
+        ConnectionArn        = var.connection_arn
+        FullRepositoryId     = var.repository
+        BranchName           = var.branch
+        OutputArtifactFormat = "CODE_ZIP"
+      }
+    }
+  }
+
+  stage {
+    name = "Build"
+
+    action {
+      name             = "Build"
+      category         = "Build"
+      owner            = "AWS"
+      provider         = "CodeBuild"
+      version          = "1"
+      input_artifacts  = ["source_output"]
+      output_artifacts = ["build_output"]
+
+      configuration = {
+        ProjectName = aws_codebuild_project.this["build"].name
+      }
+    }
+  }
+
+  stage {
+    name = "SCA"
+
+    action {
+      name            = "DependencyCheck"
+      category        = "Test"
+      owner           = "AWS"
+      provider        = "CodeBuild"
+      version         = "1"
+      input_artifacts = ["source_output"]
+
+      configuration = {
+        ProjectName = aws_codebuild_project.this["sca"].name
+      }
+    }
+  }
+
+  stage {
+    name = "SAST"
+
+    action {
+      name            = "SonarQube"
+      category        = "Test"
+      owner           = "AWS"
+      provider        = "CodeBuild"
+      version         = "1"
+      input_artifacts = ["source_output"]
+
+      configuration = {
+        ProjectName = aws_codebuild_project.this["sast"].name
+      }
+    }
+  }
+
+  stage {
+    name = "DAST"
+
+    action {
+      name            = "ZAP"
+      category        = "Test"
+      owner           = "AWS"
+      provider        = "CodeBuild"
+      version         = "1"
+      input_artifacts = ["source_output"]
+
+      configuration = {
+        ProjectName = aws_codebuild_project.this["dast"].name
+      }
+    }
+  }
+
+  dynamic "stage" {
+    for_each = var.require_manual_approval ? [1] : []
+
+    content {
+      name = "Approval"
+
+      action {
+        name     = "Approve"
+        category = "Approval"
+        owner    = "AWS"
+        provider = "Manual"
+        version  = "1"
+
+        configuration = var.approval_topic_arn == null ? {
+          CustomData = "SCA, SAST and DAST passed for ${var.repository}@${var.branch}"
+          } : {
+          CustomData      = "SCA, SAST and DAST passed for ${var.repository}@${var.branch}"
+          NotificationArn = var.approval_topic_arn
+        }
+      }
+    }
+  }
+
+  dynamic "stage" {
+    for_each = var.deploy_enabled ? [1] : []
+
+    content {
+      name = "Deploy"
+
+      action {
+        name            = "Deploy"
+        category        = "Build"
+        owner           = "AWS"
+        provider        = "CodeBuild"
+        version         = "1"
+        input_artifacts = ["build_output"]
+
+        configuration = {
+          ProjectName = aws_codebuild_project.this["deploy"].name
+        }
+      }
+    }
+  }
+
+  dynamic "trigger" {
+    for_each = local.codecommit ? [] : [1]
+
+    content {
+      provider_type = "CodeStarSourceConnection"
+
+      git_configuration {
+        source_action_name = "Source"
+
+        push {
+          branches {
+            includes = [var.branch]
+          }
+        }
+      }
+    }
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.pipeline]
+}
+
+# --- CodeCommit change detection (connections detect changes themselves) ---------------------------------------
+
+resource "aws_cloudwatch_event_rule" "codecommit" {
+  count = local.codecommit ? 1 : 0
+
+  name        = "${local.pipeline_name}-source"
+  description = "Start ${local.pipeline_name} on pushes to ${var.repository}@${var.branch}"
+
+  event_pattern = jsonencode({
+    source        = ["aws.codecommit"]
+    "detail-type" = ["CodeCommit Repository State Change"]
+    resources     = [local.source_arn]
+    detail = {
+      event         = ["referenceCreated", "referenceUpdated"]
+      referenceType = ["branch"]
+      referenceName = [var.branch]
+    }
+  })
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "events_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = ["${local.arn_prefix}:events:${var.region}:${local.account_id}:rule/${local.pipeline_name}-source"]
+    }
+  }
+}
+
+resource "aws_iam_role" "events" {
+  count = local.codecommit ? 1 : 0
+
+  name               = "${var.name_prefix}-pipeline-trigger"
+  assume_role_policy = data.aws_iam_policy_document.events_assume.json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "events" {
+  statement {
+    sid       = "StartThisPipeline"
+    actions   = ["codepipeline:StartPipelineExecution"]
+    resources = [aws_codepipeline.this.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "events" {
+  count = local.codecommit ? 1 : 0
+
+  name   = "start-pipeline"
+  role   = aws_iam_role.events[0].id
+  policy = data.aws_iam_policy_document.events.json
+}
+
+resource "aws_cloudwatch_event_target" "codecommit" {
+  count = local.codecommit ? 1 : 0
+
+  rule     = aws_cloudwatch_event_rule.codecommit[0].name
+  arn      = aws_codepipeline.this.arn
+  role_arn = aws_iam_role.events[0].arn
+}

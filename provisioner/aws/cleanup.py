@@ -1,0 +1,196 @@
+"""What Terraform cannot do alone around a destroy, and the instance records kept in the state bucket.
+
+Nothing here deletes on a name alone: every bucket or log group is re-read for its own tags right before it
+is touched, and only one carrying the environment's ownership tags is emptied or deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.aws import aws_error, client
+from provisioner.errors import ProvisionError
+
+# Tag that marks a resource of an ephemeral instance; the template environment itself must not claim those.
+INSTANCE_TAG = "Instance"
+_DELETE_BATCH = 1000  # DeleteObjects limit
+
+
+@dataclass(frozen=True)
+class BucketOutcome:
+    bucket: str
+    emptied: bool
+    detail: str
+    versions: int = 0
+    delete_markers: int = 0
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    arn: str
+    deleted: bool
+    detail: str
+
+
+def owns(tags: Mapping[str, str], owner: Mapping[str, str]) -> bool:
+    """All ownership tags match; unless `owner` names an instance, an instance's resource is not ours."""
+    if INSTANCE_TAG not in owner and INSTANCE_TAG in tags:
+        return False
+    return bool(owner) and all(tags.get(key) == value for key, value in owner.items())
+
+
+def _code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def bucket_tags(s3: Any, bucket: str) -> dict[str, str] | None:
+    """The bucket's tags, or None when the bucket does not exist."""
+    try:
+        tag_set = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    except Exception as exc:
+        code = _code(exc)
+        if code == "NoSuchTagSet":
+            return {}
+        if code in ("NoSuchBucket", "404"):
+            return None
+        raise aws_error(f"s3 bucket {bucket} tags", exc) from None
+    return {str(t["Key"]): str(t["Value"]) for t in tag_set}
+
+
+def empty_bucket(s3: Any, bucket: str) -> tuple[int, int]:
+    """Deletes every object version and delete marker; returns (versions, delete markers) removed."""
+    versions = markers = 0
+    try:
+        # Deleting while listing would shift the pages; collect first, then delete in batches.
+        pending: list[dict[str, str]] = []
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for item in page.get("Versions") or ():
+                pending.append({"Key": item["Key"], "VersionId": item["VersionId"]})
+                versions += 1
+            for item in page.get("DeleteMarkers") or ():
+                pending.append({"Key": item["Key"], "VersionId": item["VersionId"]})
+                markers += 1
+        for start in range(0, len(pending), _DELETE_BATCH):
+            reply = s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": pending[start : start + _DELETE_BATCH], "Quiet": True}
+            )
+            errors = reply.get("Errors") or []
+            if errors:
+                first = errors[0]
+                raise ProvisionError(
+                    f"s3 bucket {bucket}: could not delete {len(errors)} object version(s), first "
+                    f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".rstrip()
+                )
+    except ProvisionError:
+        raise
+    except Exception as exc:
+        raise aws_error(f"emptying s3 bucket {bucket}", exc) from None
+    return versions, markers
+
+
+def empty_owned_buckets(region: str, buckets: Iterable[str], owner: Mapping[str, str]) -> list[BucketOutcome]:
+    """Empty the given buckets (taken from the environment's state) that also carry its ownership tags."""
+    s3 = client("s3", region)
+    outcomes: list[BucketOutcome] = []
+    for bucket in sorted(set(buckets)):
+        tags = bucket_tags(s3, bucket)
+        if tags is None:
+            outcomes.append(BucketOutcome(bucket, False, "does not exist (nothing to empty)"))
+        elif not owns(tags, owner):
+            outcomes.append(BucketOutcome(bucket, False, "not tagged as this environment's: left untouched"))
+        else:
+            versions, markers = empty_bucket(s3, bucket)
+            detail = f"emptied: {versions} object version(s), {markers} delete marker(s)"
+            outcomes.append(BucketOutcome(bucket, True, detail, versions, markers))
+    return outcomes
+
+
+def _log_group_name(arn: str) -> str:
+    name = arn.split(":log-group:", 1)[1]
+    return name[: -len(":*")] if name.endswith(":*") else name
+
+
+def sweep(region: str, arns: Sequence[str], owner: Mapping[str, str]) -> list[SweepOutcome]:
+    """Delete leftovers the tagging API found, where that is safe: S3 buckets (emptied first) and log groups,
+    each only after its own tags confirm the owner. Anything else is reported for deletion by hand."""
+    outcomes: list[SweepOutcome] = []
+    for arn in arns:
+        try:
+            outcomes.append(_sweep_one(region, arn, owner))
+        except ProvisionError as exc:
+            outcomes.append(SweepOutcome(arn, False, f"not deleted: {exc.message}"))
+    return outcomes
+
+
+def _sweep_one(region: str, arn: str, owner: Mapping[str, str]) -> SweepOutcome:
+    if arn.startswith("arn:aws:s3:::") and "/" not in arn:
+        s3 = client("s3", region)
+        bucket = arn.removeprefix("arn:aws:s3:::")
+        tags = bucket_tags(s3, bucket)
+        if tags is None:
+            return SweepOutcome(arn, True, "already gone")
+        if not owns(tags, owner):
+            return SweepOutcome(arn, False, "not deleted: its tags do not match this environment")
+        versions, markers = empty_bucket(s3, bucket)
+        try:
+            s3.delete_bucket(Bucket=bucket)
+        except Exception as exc:
+            raise aws_error(f"deleting s3 bucket {bucket}", exc) from None
+        return SweepOutcome(arn, True, f"deleted bucket ({versions} version(s), {markers} delete marker(s))")
+    if ":logs:" in arn and ":log-group:" in arn:
+        logs = client("logs", region)
+        name = _log_group_name(arn)
+        try:
+            reply = logs.list_tags_log_group(logGroupName=name)
+            tags = {str(k): str(v) for k, v in (reply.get("tags") or {}).items()}
+            if not owns(tags, owner):
+                return SweepOutcome(arn, False, "not deleted: its tags do not match this environment")
+            logs.delete_log_group(logGroupName=name)
+        except Exception as exc:
+            if _code(exc) == "ResourceNotFoundException":
+                return SweepOutcome(arn, True, "already gone")
+            raise aws_error(f"deleting log group {name}", exc) from None
+        return SweepOutcome(arn, True, "deleted log group")
+    return SweepOutcome(arn, False, "not deleted: only buckets and log groups are swept; delete it by hand")
+
+
+# -- instance records next to the state (so `provision reap` on a fresh CI machine finds instances) --------
+
+
+def put_record(region: str, bucket: str, key: str, record: Mapping[str, str]) -> None:
+    body = (json.dumps(dict(record), indent=2, sort_keys=True) + "\n").encode()
+    try:
+        client("s3", region).put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+    except Exception as exc:
+        raise aws_error(f"writing instance record s3://{bucket}/{key}", exc) from None
+
+
+def delete_record(region: str, bucket: str, key: str) -> None:
+    try:
+        client("s3", region).delete_object(Bucket=bucket, Key=key)
+    except Exception as exc:
+        raise aws_error(f"deleting instance record s3://{bucket}/{key}", exc) from None
+
+
+def list_records(region: str, bucket: str, prefix: str, suffix: str) -> list[tuple[str, dict[str, Any]]]:
+    """(key, parsed JSON) of every object under `prefix` whose key ends with `suffix`."""
+    s3 = client("s3", region)
+    found: list[tuple[str, dict[str, Any]]] = []
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents") or ():
+                key = str(item["Key"])
+                if key.endswith(suffix):
+                    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                    try:
+                        data = json.loads(body)
+                    except ValueError:
+                        data = None
+                    found.append((key, data if isinstance(data, dict) else {}))
+    except Exception as exc:
+        raise aws_error(f"listing instance records in s3://{bucket}/{prefix}", exc) from None
+    return found

@@ -1,0 +1,315 @@
+"""Security posture beyond Terraform's view: is what the spec enables actually switched on in the account?
+
+Terraform can report a trail as unchanged while its logging is stopped, or a detector as present while it is
+suspended. These checks ask the services directly. Which checks run follows the environment's enabled
+components (by module name); each resource is found from the root module's outputs
+(`<component>_<output>`, e.g. `cloudtrail_trail_arn`) when the state has them, otherwise by the modules'
+naming convention (`<name_prefix>-...`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from provisioner.aws import aws_error
+from provisioner.aws.inventory import aws_client
+from provisioner.errors import ProvisionError
+from provisioner.spec import EnvironmentSpec
+
+Severity = Literal["critical", "high", "medium", "low"]
+Status = Literal["ok", "drift", "error"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class PostureCheck:
+    """One expectation about one resource: ok, drift (expectation broken) or error (AWS refused)."""
+
+    id: str  # e.g. "cloudtrail.logging"
+    component: str
+    resource: str  # ARN, name or id; "" when the resource could not be found
+    status: Status
+    severity: Severity
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "component": self.component,
+            "resource": self.resource,
+            "status": self.status,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class _Context:
+    spec: EnvironmentSpec
+    component: str
+    outputs: Mapping[str, Any]
+    waf_associations: Sequence[tuple[str, str]]
+
+    def output(self, name: str) -> str | None:
+        value = self.outputs.get(f"{self.component}_{name}")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.spec.name_prefix}-"
+
+    def named(self, suffix: str) -> str:
+        """The name the house modules give a resource: `<name_prefix>-<suffix>`."""
+        return f"{self.spec.name_prefix}-{suffix}"
+
+    @property
+    def region(self) -> str:
+        return self.spec.region
+
+    def check(
+        self, check: str, resource: str, ok: bool, severity: Severity, good: str, bad: str
+    ) -> PostureCheck:
+        return PostureCheck(
+            check, self.component, resource, "ok" if ok else "drift", severity, good if ok else bad
+        )
+
+    def missing(self, check: str, severity: Severity, what: str) -> PostureCheck:
+        return PostureCheck(check, self.component, "", "drift", severity, f"{what} not found")
+
+
+_Checker = Callable[[_Context], Iterator[PostureCheck]]
+
+
+def _call(action: str, call: Callable[..., Any], **kwargs: Any) -> Any:
+    try:
+        return call(**kwargs)
+    except Exception as exc:  # botocore raises many types; each becomes one clear line
+        raise aws_error(action, exc) from None
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def _cloudtrail(ctx: _Context) -> Iterator[PostureCheck]:
+    api = aws_client("cloudtrail", ctx.region)
+    arn = ctx.output("trail_arn")
+    if arn is None:
+        trails = _call("cloudtrail:DescribeTrails", api.describe_trails, includeShadowTrails=False)[
+            "trailList"
+        ]
+        named = [str(t["TrailARN"]) for t in trails if t.get("Name") == ctx.named("trail")]
+        arn = named[0] if named else None
+    if arn is None:
+        yield ctx.missing("cloudtrail.trail", "critical", f"CloudTrail trail {ctx.named('trail')}")
+        return
+    try:
+        status = api.get_trail_status(Name=arn)
+    except Exception as exc:
+        if _error_code(exc) == "TrailNotFoundException":
+            yield ctx.missing("cloudtrail.trail", "critical", f"CloudTrail trail {arn}")
+            return
+        raise aws_error("cloudtrail:GetTrailStatus", exc) from None
+    yield ctx.check(
+        "cloudtrail.logging",
+        arn,
+        bool(status.get("IsLogging")),
+        "critical",
+        "trail is logging",
+        "CloudTrail logging is stopped",
+    )
+
+
+def _guardduty(ctx: _Context) -> Iterator[PostureCheck]:
+    api = aws_client("guardduty", ctx.region)
+    detector_id = ctx.output("detector_id")
+    if detector_id is None:
+        # One detector per account and region: no name to match, so any detector is the one.
+        pages = _call("guardduty:ListDetectors", lambda: list(api.get_paginator("list_detectors").paginate()))
+        ids = sorted(d for page in pages for d in page.get("DetectorIds", []))
+        detector_id = ids[0] if ids else None
+    if detector_id is None:
+        yield ctx.missing("guardduty.detector", "high", f"GuardDuty detector in {ctx.region}")
+        return
+    try:
+        detector = api.get_detector(DetectorId=detector_id)
+    except Exception as exc:
+        if _error_code(exc) in ("BadRequestException", "ResourceNotFoundException"):
+            yield ctx.missing("guardduty.detector", "high", f"GuardDuty detector {detector_id}")
+            return
+        raise aws_error("guardduty:GetDetector", exc) from None
+    status = str(detector.get("Status", "?"))
+    yield ctx.check(
+        "guardduty.enabled",
+        detector_id,
+        status == "ENABLED",
+        "high",
+        "detector is enabled",
+        f"GuardDuty detector is {status.lower()}",
+    )
+
+
+def _securityhub(ctx: _Context) -> Iterator[PostureCheck]:
+    api = aws_client("securityhub", ctx.region)
+    try:
+        hub = api.describe_hub()
+    except Exception as exc:
+        if _error_code(exc) in ("InvalidAccessException", "ResourceNotFoundException"):
+            yield PostureCheck(
+                "securityhub.enabled",
+                ctx.component,
+                "",
+                "drift",
+                "high",
+                f"Security Hub is not enabled in {ctx.region}",
+            )
+            return
+        raise aws_error("securityhub:DescribeHub", exc) from None
+    yield ctx.check(
+        "securityhub.enabled", str(hub.get("HubArn", "")), True, "high", "Security Hub is enabled", ""
+    )
+
+
+def _waf(ctx: _Context) -> Iterator[PostureCheck]:
+    api = aws_client("wafv2", ctx.region)
+    arn = ctx.output("web_acl_arn")
+    if arn is None:
+        acls = _call("wafv2:ListWebACLs", api.list_web_acls, Scope="REGIONAL", Limit=100)["WebACLs"]
+        named = sorted(str(a["ARN"]) for a in acls if str(a.get("Name", "")).startswith(ctx.prefix))
+        arn = named[0] if named else None
+    if arn is None:
+        yield ctx.missing("waf.web_acl", "high", f"WAFv2 web ACL named {ctx.prefix}*")
+        return
+    try:
+        api.get_logging_configuration(ResourceArn=arn)
+        logging_on = True
+    except Exception as exc:
+        if _error_code(exc) != "WAFNonexistentItemException":
+            raise aws_error("wafv2:GetLoggingConfiguration", exc) from None
+        logging_on = False
+    yield ctx.check(
+        "waf.logging", arn, logging_on, "medium", "web ACL logging is on", "web ACL logging is off"
+    )
+    yield from _waf_association(ctx, api, arn)
+
+
+def _waf_association(ctx: _Context, api: Any, arn: str) -> Iterator[PostureCheck]:
+    targets = [resource for acl, resource in ctx.waf_associations if acl == arn]
+    if not targets:
+        # Nothing in the state says what it protects: it must at least protect something.
+        attached: list[str] = []
+        for kind in ("APPLICATION_LOAD_BALANCER", "API_GATEWAY"):
+            reply = _call(
+                "wafv2:ListResourcesForWebACL",
+                api.list_resources_for_web_acl,
+                WebACLArn=arn,
+                ResourceType=kind,
+            )
+            attached += reply.get("ResourceArns", [])
+        yield ctx.check(
+            "waf.associated",
+            arn,
+            bool(attached),
+            "high",
+            f"web ACL protects {len(attached)} resource(s)",
+            "web ACL is not associated with any resource",
+        )
+        return
+    for target in targets:
+        reply = _call("wafv2:GetWebACLForResource", api.get_web_acl_for_resource, ResourceArn=target)
+        actual = str((reply.get("WebACL") or {}).get("ARN", ""))
+        yield ctx.check(
+            "waf.associated",
+            arn,
+            actual == arn,
+            "high",
+            f"web ACL protects {target}",
+            f"web ACL is not associated with {target}",
+        )
+
+
+def _opensearch(ctx: _Context) -> Iterator[PostureCheck]:
+    api = aws_client("opensearch", ctx.region)
+    name = ctx.output("domain_name")
+    if name is None:
+        domains = _call("es:ListDomainNames", api.list_domain_names).get("DomainNames", [])
+        name = ctx.named("os") if any(d["DomainName"] == ctx.named("os") for d in domains) else None
+    if name is None:
+        yield ctx.missing("opensearch.domain", "high", f"OpenSearch domain {ctx.named('os')}")
+        return
+    try:
+        domain = api.describe_domain(DomainName=name)["DomainStatus"]
+    except Exception as exc:
+        if _error_code(exc) == "ResourceNotFoundException":
+            yield ctx.missing("opensearch.domain", "high", f"OpenSearch domain {name}")
+            return
+        raise aws_error("es:DescribeDomain", exc) from None
+    arn = str(domain.get("ARN") or name)
+    flags: list[tuple[str, bool, Severity, str]] = [
+        (
+            "opensearch.encryption_at_rest",
+            _enabled(domain, "EncryptionAtRestOptions", "Enabled"),
+            "high",
+            "encryption at rest",
+        ),
+        (
+            "opensearch.node_to_node_encryption",
+            _enabled(domain, "NodeToNodeEncryptionOptions", "Enabled"),
+            "high",
+            "node-to-node encryption",
+        ),
+        (
+            "opensearch.enforce_https",
+            _enabled(domain, "DomainEndpointOptions", "EnforceHTTPS"),
+            "medium",
+            "HTTPS enforcement",
+        ),
+    ]
+    for check, on, severity, what in flags:
+        yield ctx.check(check, arn, on, severity, f"{what} is on", f"{what} is off")
+
+
+def _enabled(domain: Mapping[str, Any], block: str, key: str) -> bool:
+    return bool((domain.get(block) or {}).get(key))
+
+
+# Module name -> checks. `findings` is the module that turns Security Hub on (aws_securityhub_account).
+CHECKS_BY_MODULE: dict[str, _Checker] = {
+    "cloudtrail": _cloudtrail,
+    "guardduty": _guardduty,
+    "securityhub": _securityhub,
+    "findings": _securityhub,
+    "waf": _waf,
+    "opensearch": _opensearch,
+}
+
+
+def check_posture(
+    spec: EnvironmentSpec,
+    outputs: Mapping[str, Any],
+    waf_associations: Sequence[tuple[str, str]] = (),
+) -> list[PostureCheck]:
+    """The posture checks the spec's enabled components call for, against the account boto3 is configured for.
+
+    `outputs` are the root module's state outputs (name -> value); `waf_associations` the (web ACL ARN,
+    resource ARN) pairs of `aws_wafv2_web_acl_association` resources in the state. An AWS error fails only
+    the component it happened in: it comes back as a check with status "error".
+    """
+    results: list[PostureCheck] = []
+    for component, settings in spec.enabled_components.items():
+        checker = CHECKS_BY_MODULE.get(settings.module or component)
+        if checker is None:
+            continue
+        ctx = _Context(spec, component, outputs, waf_associations)
+        try:
+            results.extend(checker(ctx))
+        except ProvisionError as exc:
+            results.append(
+                PostureCheck(
+                    f"{settings.module or component}.api", component, "", "error", "high", exc.message
+                )
+            )
+    return results

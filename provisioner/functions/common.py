@@ -1,0 +1,71 @@
+"""Small helpers shared by the findings converter and the log normalisers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from typing import Any
+
+from provisioner.functions.errors import FunctionInputError
+
+# A CloudWatch Logs payload is at most 1 MB compressed; refuse "zip bombs" well above any real input.
+MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def load_json(data: bytes, source: str) -> Any:
+    """Parse a whole JSON document, naming the source, line and column on failure."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FunctionInputError(source, f"not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise FunctionInputError(source, "empty file")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FunctionInputError(
+            source, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise FunctionInputError(source, "JSON nested too deeply") from None
+
+
+def gunzip(data: bytes, source: str) -> bytes:
+    """Decompress gzip with a size cap."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, MAX_DECOMPRESSED_BYTES)
+    except zlib.error as exc:
+        raise FunctionInputError(source, f"corrupt gzip data: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise FunctionInputError(source, f"decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes")
+    return out
+
+
+def is_gzip(data: bytes) -> bool:
+    return data[:2] == _GZIP_MAGIC
+
+
+def maybe_base64_gzip(data: bytes) -> bytes | None:
+    """The bytes of a base64-encoded gzip payload (as in `awslogs.data`), or None if it is not one."""
+    head = data.lstrip()[:4]
+    if not head.startswith(b"H4sI"):  # base64 of the gzip magic
+        return None
+    try:
+        raw = base64.b64decode(data.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if is_gzip(raw) else None
+
+
+def clip(value: str, limit: int) -> str:
+    """Cut a string to `limit` characters, marking the cut."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """The value if it is a JSON object, else an empty one (hostile inputs put lists or nulls anywhere)."""
+    return value if isinstance(value, dict) else {}

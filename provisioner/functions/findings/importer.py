@@ -1,0 +1,182 @@
+"""Security Hub import: batches of 100, retries with backoff, updates in place, resolution of the gone."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from provisioner.functions.findings.asff import SCOPE_FIELD, now_iso
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100  # BatchImportFindings and BatchUpdateFindings maximum
+MAX_ATTEMPTS = 4
+BASE_DELAY = 0.5
+# Fields of ours that an archived copy carries back (GetFindings adds read-only ones we must not echo).
+_ARCHIVE_FIELDS = (
+    "SchemaVersion",
+    "Id",
+    "ProductArn",
+    "GeneratorId",
+    "AwsAccountId",
+    "Types",
+    "FirstObservedAt",
+    "LastObservedAt",
+    "CreatedAt",
+    "Severity",
+    "Title",
+    "Description",
+    "Remediation",
+    "SourceUrl",
+    "ProductFields",
+    "Resources",
+    "Vulnerabilities",
+)
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    updated: int = 0
+    failed: int = 0
+    resolved: int = 0
+    failed_ids: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "imported": self.imported,
+            "updated": self.updated,
+            "failed": self.failed,
+            "resolved": self.resolved,
+            "failed_ids": self.failed_ids,
+            "warnings": self.warnings,
+        }
+
+
+def _chunks(items: list[dict[str, Any]], size: int = BATCH_SIZE) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def existing_in_scope(client: Any, product_arn: str, scope: str) -> dict[str, dict[str, Any]]:
+    """Every finding (any record state) this integration filed for the scope, by Id."""
+    filters = {
+        "ProductArn": [{"Value": product_arn, "Comparison": "EQUALS"}],
+        "ProductFields": [{"Key": SCOPE_FIELD, "Value": scope, "Comparison": "EQUALS"}],
+    }
+    found: dict[str, dict[str, Any]] = {}
+    for page in client.get_paginator("get_findings").paginate(
+        Filters=filters, PaginationConfig={"PageSize": 100}
+    ):
+        for finding in page.get("Findings", []):
+            # Filtered again here: the filter is an optimisation, not something to trust blindly.
+            if (
+                finding.get("ProductArn") == product_arn
+                and finding.get("ProductFields", {}).get(SCOPE_FIELD) == scope
+            ):
+                found[finding["Id"]] = finding
+    return found
+
+
+def batch_import(
+    client: Any,
+    findings: list[dict[str, Any]],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> tuple[set[str], dict[str, str]]:
+    """(ids imported, id -> last error) after retrying failed findings with exponential backoff."""
+    ok: set[str] = set()
+    errors: dict[str, str] = {}
+    for chunk in _chunks(findings):
+        pending = chunk
+        for attempt in range(1, max_attempts + 1):
+            response = client.batch_import_findings(Findings=pending)
+            failed = {
+                f.get("Id", ""): f"{f.get('ErrorCode')}: {f.get('ErrorMessage')}"
+                for f in response.get("FailedFindings", [])
+            }
+            ok.update(f["Id"] for f in pending if f["Id"] not in failed)
+            if not failed:
+                break
+            errors.update(failed)
+            pending = [f for f in pending if f["Id"] in failed]
+            if attempt < max_attempts:
+                delay = BASE_DELAY * 2 ** (attempt - 1)
+                log.warning("%d findings failed to import, retrying in %.1fs", len(pending), delay)
+                sleep(delay)
+    for finding_id in ok:
+        errors.pop(finding_id, None)
+    return ok, errors
+
+
+def import_findings(
+    client: Any,
+    findings: list[dict[str, Any]],
+    *,
+    product_arn: str,
+    scope: str,
+    resolve_missing: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> ImportResult:
+    """Import (create or update) findings; archive and resolve this scope's findings absent from them."""
+    result = ImportResult()
+    existing = existing_in_scope(client, product_arn, scope)
+    prepared = []
+    for finding in findings:
+        old = existing.get(finding["Id"])
+        if old is not None:
+            # Keep the first sighting: an update must not make an old problem look new.
+            finding = {**finding, "CreatedAt": old.get("CreatedAt", finding["CreatedAt"])}
+            finding["FirstObservedAt"] = old.get("FirstObservedAt", finding["FirstObservedAt"])
+        prepared.append(finding)
+    ok, errors = batch_import(client, prepared, sleep=sleep, max_attempts=max_attempts)
+    result.imported = sum(1 for f in prepared if f["Id"] in ok and f["Id"] not in existing)
+    result.updated = sum(1 for f in prepared if f["Id"] in ok and f["Id"] in existing)
+    result.failed = len(errors)
+    result.failed_ids = sorted(errors)
+    result.warnings.extend(f"{fid}: {msg}" for fid, msg in sorted(errors.items())[:10])
+    if resolve_missing:
+        new_ids = {f["Id"] for f in findings}
+        gone = [f for fid, f in existing.items() if fid not in new_ids and f.get("RecordState") != "ARCHIVED"]
+        if gone:
+            _resolve(client, gone, result, sleep=sleep, max_attempts=max_attempts)
+    return result
+
+
+def _resolve(
+    client: Any,
+    gone: list[dict[str, Any]],
+    result: ImportResult,
+    *,
+    sleep: Callable[[float], None],
+    max_attempts: int,
+) -> None:
+    stamp = now_iso()
+    archived = [
+        {**{k: f[k] for k in _ARCHIVE_FIELDS if k in f}, "UpdatedAt": stamp, "RecordState": "ARCHIVED"}
+        for f in gone
+    ]
+    ok, errors = batch_import(client, archived, sleep=sleep, max_attempts=max_attempts)
+    result.resolved = len(ok)
+    result.failed += len(errors)
+    result.failed_ids.extend(sorted(errors))
+    # Workflow belongs to the customer side of ASFF: only BatchUpdateFindings may set it.
+    identifiers = [{"Id": f["Id"], "ProductArn": f["ProductArn"]} for f in gone if f["Id"] in ok]
+    for start in range(0, len(identifiers), BATCH_SIZE):
+        try:
+            response = client.batch_update_findings(
+                FindingIdentifiers=identifiers[start : start + BATCH_SIZE], Workflow={"Status": "RESOLVED"}
+            )
+        except Exception as exc:  # the archive already happened; the workflow is best effort
+            result.warnings.append(f"workflow not set to RESOLVED: {type(exc).__name__}: {exc}")
+            return
+        for item in response.get("UnprocessedFindings", []):
+            result.warnings.append(
+                f"workflow not set to RESOLVED for {item.get('FindingIdentifier', {}).get('Id')}"
+            )

@@ -1,0 +1,102 @@
+"""AWS security logs (CloudTrail, WAF, GuardDuty) to Elastic Common Schema documents."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from provisioner.functions.errors import FunctionInputError
+from provisioner.functions.logs import cloudtrail, guardduty, waf
+
+__all__ = ["SOURCES", "index_name", "normalize", "normalize_records"]
+
+SOURCES = ("cloudtrail", "waf", "guardduty")
+_NORMALIZERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "cloudtrail": cloudtrail.normalize,
+    "waf": waf.normalize,
+    "guardduty": guardduty.normalize,
+}
+
+
+def normalize_records(source: str, records: Iterable[Any]) -> tuple[list[dict[str, Any]], int]:
+    """(documents, skipped): a record that cannot be normalised is counted, never fatal to the others."""
+    if source == "cloudtrail":
+        return cloudtrail.normalize_all(records)
+    normalizer = _NORMALIZERS.get(source)
+    if normalizer is None:
+        raise FunctionInputError(source, f"unknown log source (expected one of: {', '.join(SOURCES)})")
+    docs = []
+    skipped = 0
+    for rec in records:
+        try:
+            docs.append(normalizer(rec))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            skipped += 1
+    return docs, skipped
+
+
+def normalize(source: str, data: bytes, *, name: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Normalise a file or payload: JSON lines, a JSON array, or the source's own container format."""
+    label = name or source
+    if source == "cloudtrail":
+        recs, skipped = cloudtrail.records(data, label)
+    elif source in _NORMALIZERS:
+        recs, skipped = _generic_records(data)
+        if source == "waf":
+            recs, more = _unwrap_firehose(recs)
+            skipped += more
+    else:
+        raise FunctionInputError(
+            label, f"unknown log source {source!r} (expected one of: {', '.join(SOURCES)})"
+        )
+    docs, bad = normalize_records(source, recs)
+    return docs, skipped + bad
+
+
+def _generic_records(data: bytes) -> tuple[list[Any], int]:
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            obj = json.loads(stripped)
+        except json.JSONDecodeError:
+            pass
+        else:
+            if isinstance(obj, dict) and isinstance(obj.get("Findings"), list):  # GetFindings output
+                return obj["Findings"], 0
+            return (obj, 0) if isinstance(obj, list) else ([obj], 0)
+    out: list[Any] = []
+    skipped = 0
+    for line in text.splitlines():
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                skipped += 1
+    return out, skipped
+
+
+def _unwrap_firehose(recs: list[Any]) -> tuple[list[Any], int]:
+    """A saved Firehose transformation event holds base64 records; unwrap them for the CLI."""
+    out: list[Any] = []
+    skipped = 0
+    for rec in recs:
+        if isinstance(rec, dict) and isinstance(rec.get("records"), list) and "invocationId" in rec:
+            for item in rec["records"]:
+                try:
+                    out.append(json.loads(base64.b64decode(item["data"], validate=True)))
+                except (TypeError, KeyError, ValueError, binascii.Error):
+                    skipped += 1
+        else:
+            out.append(rec)
+    return out, skipped
+
+
+def index_name(prefix: str, source: str, doc: dict[str, Any]) -> str:
+    """Daily index `<prefix>-<source>-YYYY.MM.DD` from the document's own @timestamp."""
+    stamp = str(doc.get("@timestamp", ""))
+    day = stamp[:10].replace("-", ".") if len(stamp) >= 10 else "unknown-date"
+    return f"{prefix}-{source}-{day}"

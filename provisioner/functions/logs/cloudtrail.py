@@ -1,0 +1,210 @@
+"""CloudTrail records to ECS from a CloudWatch Logs subscription, an S3 log object, JSON lines or an array."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from provisioner.functions.common import clip, gunzip, is_gzip, maybe_base64_gzip
+from provisioner.functions.errors import FunctionInputError
+from provisioner.functions.logs.ecs import ip_or_none, iso_utc, json_field
+
+DATASET = "aws.cloudtrail"
+_MAX_TEXT = 4096
+
+
+def records(data: bytes, source: str = "cloudtrail") -> tuple[list[Any], int]:
+    """(records, skipped) from any supported container, unwrapping base64/gzip as needed."""
+    unwrapped = maybe_base64_gzip(data)
+    if unwrapped is not None:
+        data = unwrapped
+    if is_gzip(data):
+        data = gunzip(data, source)
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return records_from_object(json.loads(stripped), source)
+        except json.JSONDecodeError:
+            pass  # JSON lines, or a truncated document: fall through line by line
+    out: list[Any] = []
+    skipped = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            skipped += 1
+    return out, skipped
+
+
+def records_from_object(obj: Any, source: str = "cloudtrail") -> tuple[list[Any], int]:
+    """Records from a parsed container: Lambda `awslogs` event, CWL payload, `{"Records"}`, list, record."""
+    if isinstance(obj, list):
+        return obj, 0
+    if not isinstance(obj, dict):
+        return [], 1
+    if "awslogs" in obj:
+        payload = obj["awslogs"].get("data") if isinstance(obj["awslogs"], dict) else None
+        if not isinstance(payload, str):
+            raise FunctionInputError(source, "awslogs event without a data string")
+        try:
+            raw = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            raise FunctionInputError(source, "awslogs.data is not base64") from None
+        return records_from_object(json.loads(gunzip(raw, source)), source)
+    if "logEvents" in obj:
+        if obj.get("messageType") == "CONTROL_MESSAGE":
+            return [], 0
+        out: list[Any] = []
+        skipped = 0
+        for event in obj["logEvents"] if isinstance(obj["logEvents"], list) else []:
+            try:
+                out.append(json.loads(event["message"]))
+            except (TypeError, KeyError, json.JSONDecodeError):
+                skipped += 1
+        return out, skipped
+    if "Records" in obj:
+        found = obj["Records"]
+        return (found, 0) if isinstance(found, list) else ([], 1)
+    return [obj], 0
+
+
+def normalize(rec: dict[str, Any]) -> dict[str, Any]:
+    """One ECS document; raises (KeyError/TypeError/ValueError) on a record that is not CloudTrail."""
+    timestamp = iso_utc(rec["eventTime"])
+    if timestamp is None:
+        raise ValueError("eventTime is not a timestamp")
+    identity = rec.get("userIdentity") or {}
+    session = identity.get("sessionContext") or {}
+    issuer = session.get("sessionIssuer") or {}
+    error_code = rec.get("errorCode")
+    response = rec.get("responseElements")
+    failed = error_code is not None or (
+        isinstance(response, dict) and response.get("ConsoleLogin") == "Failure"
+    )
+    event: dict[str, Any] = {
+        "dataset": DATASET,
+        "kind": "event",
+        "module": "aws",
+        "action": rec["eventName"],
+        "provider": rec.get("eventSource"),
+        "outcome": "failure" if failed else "success",
+    }
+    if "eventID" in rec:
+        event["id"] = rec["eventID"]
+    doc: dict[str, Any] = {"@timestamp": timestamp, "event": event}
+    cloud: dict[str, Any] = {"provider": "aws"}
+    if "awsRegion" in rec:
+        cloud["region"] = rec["awsRegion"]
+    account = rec.get("recipientAccountId") or identity.get("accountId")
+    if account:
+        cloud["account"] = {"id": account}
+    doc["cloud"] = cloud
+    address = rec.get("sourceIPAddress")
+    if isinstance(address, str):
+        source_doc: dict[str, Any] = {"address": address}
+        ip = ip_or_none(address)
+        if ip:
+            source_doc["ip"] = ip
+        doc["source"] = source_doc
+    agent = rec.get("userAgent")
+    if isinstance(agent, str):
+        doc["user_agent"] = {"original": clip(agent, _MAX_TEXT)}
+    user_name = identity.get("userName") or issuer.get("userName")
+    arn = identity.get("arn")
+    if not user_name and isinstance(arn, str) and "/" in arn:
+        user_name = arn.rsplit("/", 1)[1]
+    user: dict[str, Any] = {}
+    if user_name:
+        user["name"] = user_name
+    if identity.get("principalId"):
+        user["id"] = identity["principalId"]
+    if user:
+        doc["user"] = user
+    doc["aws"] = {"cloudtrail": _aws_fields(rec, identity, session, issuer)}
+    return doc
+
+
+def _aws_fields(
+    rec: dict[str, Any], identity: dict[str, Any], session: dict[str, Any], issuer: dict[str, Any]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, name in (
+        ("eventVersion", "event_version"),
+        ("eventType", "event_type"),
+        ("eventCategory", "event_category"),
+        ("requestID", "request_id"),
+        ("errorCode", "error_code"),
+        ("readOnly", "read_only"),
+        ("managementEvent", "management_event"),
+        ("recipientAccountId", "recipient_account_id"),
+        ("sharedEventID", "shared_event_id"),
+        ("vpcEndpointId", "vpc_endpoint_id"),
+    ):
+        if key in rec and rec[key] is not None:
+            out[name] = rec[key]
+    if isinstance(rec.get("errorMessage"), str):
+        out["error_message"] = clip(rec["errorMessage"], _MAX_TEXT)
+    ui: dict[str, Any] = {}
+    for key, name in (
+        ("type", "type"),
+        ("arn", "arn"),
+        ("accessKeyId", "access_key_id"),
+        ("invokedBy", "invoked_by"),
+    ):
+        if identity.get(key):
+            ui[name] = identity[key]
+    if session:
+        attributes = session.get("attributes") or {}
+        ctx: dict[str, Any] = {}
+        if "mfaAuthenticated" in attributes:
+            ctx["mfa_authenticated"] = attributes["mfaAuthenticated"]
+        if "creationDate" in attributes:
+            ctx["creation_date"] = attributes["creationDate"]
+        if issuer:
+            ctx["session_issuer"] = {
+                k2: issuer[k1]
+                for k1, k2 in (
+                    ("type", "type"),
+                    ("arn", "arn"),
+                    ("principalId", "principal_id"),
+                    ("accountId", "account_id"),
+                )
+                if issuer.get(k1)
+            }
+        ui["session_context"] = ctx
+    if ui:
+        out["user_identity"] = ui
+    for key, name in (
+        ("requestParameters", "request_parameters"),
+        ("responseElements", "response_elements"),
+        ("additionalEventData", "additional_eventdata"),
+        ("serviceEventDetails", "service_event_details"),
+    ):
+        if rec.get(key) is not None:
+            out[name] = json_field(rec[key])
+    resources = rec.get("resources")
+    if isinstance(resources, list):
+        out["resources"] = [
+            {"type": r.get("type"), "arn": r.get("ARN"), "account_id": r.get("accountId")}
+            for r in resources
+            if isinstance(r, dict)
+        ]
+    return out
+
+
+def normalize_all(recs: Iterable[Any]) -> tuple[list[dict[str, Any]], int]:
+    docs: list[dict[str, Any]] = []
+    skipped = 0
+    append = docs.append
+    for rec in recs:
+        try:
+            append(normalize(rec))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            skipped += 1
+    return docs, skipped

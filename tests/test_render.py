@@ -1,0 +1,138 @@
+"""Rendering: deterministic bytes, spec values never become HCL syntax, wiring errors named precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from provisioner.errors import SpecError
+from provisioner.project import Project
+from provisioner.render import MAIN_FILE, TFVARS_FILE, hcl_string, render
+from provisioner.spec import load_environment
+from provisioner.terraform import Terraform
+
+REPO = Path(__file__).resolve().parent.parent
+HOSTILE = 'a"b${c}%{d}\n\\ end'
+
+
+def _set_env(project: Path, name: str, data: dict[str, object]) -> None:
+    (project / "environments" / f"{name}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+def test_hcl_string_escapes_interpolation() -> None:
+    assert hcl_string('x${y}%{z}"') == '"x$${y}%%{z}\\""'
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod", "demo"])
+def test_repo_environment_renders_byte_identically(env: str, tmp_path: Path) -> None:
+    import shutil
+
+    # A private copy so parallel tests and a developer's .provision/ never interfere.
+    copy = tmp_path / "repo"
+    shutil.copytree(REPO / "modules", copy / "modules")
+    shutil.copytree(REPO / "environments", copy / "environments")
+    project = Project(copy)
+    spec = load_environment(project, env)
+    first = render(project, spec)
+    snapshot = {p: p.read_bytes() for p in first.files}
+    second = render(project, load_environment(project, env))
+    assert second.config_hash == first.config_hash
+    assert {p: p.read_bytes() for p in second.files} == snapshot
+    main = (first.work_dir / MAIN_FILE).read_text()
+    assert 'backend "s3"' in main and "allowed_account_ids = var.allowed_account_ids" in main
+
+
+def test_hostile_string_reaches_terraform_unchanged(fixture_project: Path, terraform_bin: Path) -> None:
+    _set_env(
+        fixture_project,
+        "outputs",
+        {"name_prefix": "fx-out", "components": {"echo": {"inputs": {"message": HOSTILE}}}},
+    )
+    project = Project(fixture_project)
+    result = render(project, load_environment(project, "outputs"))
+    main = (result.work_dir / MAIN_FILE).read_text()
+    assert "${c}" not in main and "%{d}" not in main  # the value lives only in the tfvars JSON
+    tf = Terraform(result.work_dir)
+    tf.init()
+    plan = tf.plan(result.work_dir / "tfplan")
+    tf.apply(plan.plan_file)
+    outputs = tf.output_json()
+    assert outputs["echo_message"]["value"] == HOSTILE
+
+
+def test_hostile_tag_value_reaches_terraform_unchanged(fixture_project: Path, terraform_bin: Path) -> None:
+    defaults = yaml.safe_load((fixture_project / "environments" / "_defaults.yaml").read_text())
+    defaults["tags"]["team"] = HOSTILE
+    _set_env(fixture_project, "_defaults", defaults)
+    project = Project(fixture_project)
+    result = render(project, load_environment(project, "outputs"))
+    tf = Terraform(result.work_dir)
+    tf.init()
+    plan = tf.plan(result.work_dir / "tfplan")
+    tf.apply(plan.plan_file)
+    assert tf.output_json()["echo_tags"]["value"]["team"] == HOSTILE
+
+
+def test_render_is_deterministic_and_leaves_state_alone(fixture_project: Path) -> None:
+    project = Project(fixture_project)
+    first = render(project, load_environment(project, "dev"))
+    state = first.work_dir / "terraform.tfstate"
+    state.write_text('{"version": 4}')
+    mtimes = {p: p.stat().st_mtime_ns for p in first.files}
+    second = render(project, load_environment(project, "dev"))
+    assert {p: p.stat().st_mtime_ns for p in second.files} == mtimes  # identical files are not rewritten
+    assert state.read_text() == '{"version": 4}'
+    values = (first.work_dir / TFVARS_FILE).read_text()
+    assert '"count_of_markers": 3' in values
+
+
+@pytest.mark.parametrize(
+    ("component", "expected"),
+    [
+        ({"echo": {"inputs": {"mesage": "x"}}}, "components.echo.inputs.mesage: not a variable of modules/echo"),
+        ({"echo": {"inputs": {}}}, "components.echo: modules/echo needs variable 'message'"),
+        (
+            {"echo": {"inputs": {}, "wiring": {"message": "marker.idz"}}, "marker": {}},
+            "components.echo.wiring.message: modules/marker has no output 'idz' (did you mean 'ids'?)",
+        ),
+        (
+            {"echo": {"inputs": {}, "wiring": {"message": "lambda.nope"}}},
+            "components.echo.wiring.message: unknown Lambda function 'nope'",
+        ),
+    ],
+)
+def test_wiring_errors_name_file_and_key(
+    fixture_project: Path, component: dict[str, object], expected: str
+) -> None:
+    _set_env(fixture_project, "dev", {"name_prefix": "fx-dev", "components": component})
+    # _defaults.yaml gives echo a message; drop it so the "needs variable" case is reachable.
+    defaults = yaml.safe_load((fixture_project / "environments" / "_defaults.yaml").read_text())
+    defaults["components"] = {}
+    _set_env(fixture_project, "_defaults", defaults)
+    project = Project(fixture_project)
+    with pytest.raises(SpecError) as err:
+        render(project, load_environment(project, "dev"))
+    assert f"environments/dev.yaml: {expected}" in str(err.value)
+    assert not (fixture_project / ".provision").exists()
+
+
+def test_wiring_between_modules_renders_module_reference(fixture_project: Path) -> None:
+    _set_env(
+        fixture_project,
+        "dev",
+        {
+            "name_prefix": "fx-dev",
+            "terraform": {"providers": {"null": {"source": "hashicorp/null", "version": "2.1.2"}}},
+            "components": {"echo": {"inputs": {}, "wiring": {"message": "marker.token"}}, "marker": {}},
+        },
+    )
+    defaults = yaml.safe_load((fixture_project / "environments" / "_defaults.yaml").read_text())
+    defaults["components"] = {}
+    _set_env(fixture_project, "_defaults", defaults)
+    project = Project(fixture_project)
+    result = render(project, load_environment(project, "dev"))
+    main = (result.work_dir / MAIN_FILE).read_text()
+    assert "message     = module.marker.token" in main
+    assert 'source      = "../../modules/echo"' in main

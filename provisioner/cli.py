@@ -10,8 +10,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
+import typer._click.core
 import typer.core
 
 from provisioner.errors import EXIT_INTERRUPTED, InputError, ProvisionError
@@ -20,10 +20,11 @@ if TYPE_CHECKING:
     from provisioner.project import Project
     from provisioner.ui import UI
 
+
 class _Group(typer.core.TyperGroup):
     """The one place where errors become exit codes: 2 bad input, 1 failed/refused, 130 Ctrl-C."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: typer._click.core.Context) -> object:
         try:
             return super().invoke(ctx)
         except ProvisionError as exc:
@@ -31,11 +32,10 @@ class _Group(typer.core.TyperGroup):
             if exc.hint:
                 typer.echo(f"hint: {exc.hint}", err=True)
             ctx.exit(exc.exit_code)
-        except (KeyboardInterrupt, click.exceptions.Abort):
+        except (KeyboardInterrupt, typer.Abort):
             typer.echo("error: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
         return None
-
 
 
 app = typer.Typer(
@@ -52,7 +52,9 @@ EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment name (a fi
 InstanceOpt = Annotated[
     str | None, typer.Option("--name", help="Ephemeral instance of a template environment, e.g. pr-42.")
 ]
-NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Plain output (also when not a TTY or CI is set).")]
+NoColorOpt = Annotated[
+    bool, typer.Option("--no-color", help="Plain output (also when not a TTY or CI is set).")
+]
 ReportDirOpt = Annotated[
     Path | None, typer.Option("--report-dir", help="Write Checkov results and the plan summary for CI here.")
 ]
@@ -91,7 +93,9 @@ _state: dict[str, Path | None] = {"project": None}
 def _root(
     project: Annotated[
         Path | None,
-        typer.Option("--project", "-C", help="Project root (has modules/ and environments/). Default: search up."),
+        typer.Option(
+            "--project", "-C", help="Project root (has modules/ and environments/). Default: search up."
+        ),
     ] = None,
 ) -> None:
     _state["project"] = project
@@ -158,7 +162,9 @@ def scan(
     """Run the Checkov gate on the rendered configuration (exit 0 passed, 1 failed, 2 bad input)."""
     from provisioner import lifecycle
 
-    code = lifecycle.scan_environment(_project(), env, instance=name, fmt=fmt.value, report_dir=report_dir, ui=_ui())
+    code = lifecycle.scan_environment(
+        _project(), env, instance=name, fmt=fmt.value, report_dir=report_dir, ui=_ui()
+    )
     raise typer.Exit(code)
 
 
@@ -206,7 +212,9 @@ def apply(
 def up(
     env: EnvOpt,
     name: InstanceOpt = None,
-    ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime of an ephemeral instance, e.g. 24h.")] = None,
+    ttl: Annotated[
+        str | None, typer.Option("--ttl", help="Lifetime of an ephemeral instance, e.g. 24h.")
+    ] = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask before applying.")] = False,
     no_color: NoColorOpt = False,
     report_dir: ReportDirOpt = None,
@@ -240,6 +248,59 @@ def summarize(
 
 
 # == down / reap (issue 6) ==
+SweepOpt = Annotated[
+    bool,
+    typer.Option("--sweep", help="Also delete left-over S3 buckets and log groups carrying the env's tags."),
+]
+
+
+@app.command()
+def down(
+    env: EnvOpt,
+    name: InstanceOpt = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Skip typing the name back (CI); not enough for protected envs.")
+    ] = False,
+    confirm_protected: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-protected",
+            metavar="NAME",
+            help="Destroy a protected environment whose spec sets protection.allow_destroy: true.",
+        ),
+    ] = None,
+    sweep: SweepOpt = False,
+    no_color: NoColorOpt = False,
+    plugin_dir: PluginDirOpt = None,
+) -> None:
+    """Destroy an environment: destroy-plan summary, typed confirmation, bucket emptying, destroy, sweep."""
+    from provisioner import teardown
+
+    teardown.down(
+        _project(),
+        env,
+        instance=name,
+        yes=yes,
+        confirm_protected=confirm_protected,
+        sweep=sweep,
+        plugin_dir=plugin_dir,
+        ui=_ui(no_color),
+    )
+
+
+@app.command()
+def reap(
+    yes: Annotated[bool, typer.Option("--yes", help="Tear them down (default: a dry run).")] = False,
+    sweep: SweepOpt = False,
+    no_color: NoColorOpt = False,
+    plugin_dir: PluginDirOpt = None,
+) -> None:
+    """Find ephemeral instances past their expiry and tear them down (dry run unless --yes)."""
+    from provisioner import teardown
+
+    teardown.reap(_project(), yes=yes, sweep=sweep, plugin_dir=plugin_dir, ui=_ui(no_color))
+
+
 # == end down / reap ==
 
 # == drift (issue 5) ==
@@ -289,7 +350,14 @@ if TYPE_CHECKING:
 
 
 def _convert_findings(
-    tool: ScanTool, report: Path, account: str, region: str, repository: str, branch: str, commit: str, build_id: str
+    tool: ScanTool,
+    report: Path,
+    account: str,
+    region: str,
+    repository: str,
+    branch: str,
+    commit: str,
+    build_id: str,
 ) -> tuple[FindingContext, Conversion]:
     import re
 
@@ -307,7 +375,8 @@ def _convert_findings(
         raise InputError(str(exc)) from None
     if conversion.skipped or conversion.duplicates:
         typer.echo(
-            f"note: {conversion.skipped} malformed entries skipped, {conversion.duplicates} duplicates merged", err=True
+            f"note: {conversion.skipped} malformed entries skipped, {conversion.duplicates} duplicates merged",
+            err=True,
         )
     return ctx, conversion
 
@@ -362,7 +431,9 @@ def findings_import(
 
 @logs_app.command("normalize")
 def logs_normalize(
-    file: Annotated[Path, typer.Argument(help="Log file or payload (JSON lines, JSON array, or native container).")],
+    file: Annotated[
+        Path, typer.Argument(help="Log file or payload (JSON lines, JSON array, or native container).")
+    ],
     source: Annotated[LogSource, typer.Option("--source", help="Which service wrote the log.")],
 ) -> None:
     """Print ECS documents as NDJSON; malformed records are skipped and counted on stderr."""

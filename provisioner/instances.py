@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from provisioner.errors import InputError, ProvisionError
-from provisioner.project import INSTANCE_SEPARATOR, Project, validate_instance_name, workspace_id
+from provisioner.project import INSTANCE_SEPARATOR, Project, workspace_id
+from provisioner.project import validate_instance_name as validate_instance_name  # re-exported for lifecycle
 from provisioner.spec import EnvironmentSpec, load_environment, parse_duration
 
 REMOTE_RECORD_FILE = "instance.json"

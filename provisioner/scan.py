@@ -163,9 +163,7 @@ def _check_from(raw: dict[str, Any], base: Path) -> CheckResult:
     )
 
 
-def evaluate(
-    reports: list[dict[str, Any]], policy: CheckovPolicy, target: Target, base: Path
-) -> ScanReport:
+def evaluate(reports: list[dict[str, Any]], policy: CheckovPolicy, target: Target, base: Path) -> ScanReport:
     """Apply the policy to Checkov's raw reports: policy skips pass with their reason, nothing else does."""
     reasons = {s.id: s.reason for s in policy.skip}
     result = ScanReport(target=target)
@@ -203,7 +201,9 @@ def scan_config(root_dir: Path, policy: CheckovPolicy, *, base: Path | None = No
     return report
 
 
-def scan_plan(plan_json: Path, root_dir: Path, policy: CheckovPolicy, *, base: Path | None = None) -> ScanReport:
+def scan_plan(
+    plan_json: Path, root_dir: Path, policy: CheckovPolicy, *, base: Path | None = None
+) -> ScanReport:
     """Checkov on `terraform show -json` output, enriched from the root so resources map back to files."""
     started = time.monotonic()
     reports = _run_checkov(
@@ -245,7 +245,10 @@ def write_reports(reports: list[ScanReport], directory: Path) -> list[Path]:
             failure.text = check.guideline
         for skip in report.skipped:
             case = ET.SubElement(
-                suite, "testcase", classname=skip.check.check_id, name=f"{skip.check.resource} ({skip.check.location()})"
+                suite,
+                "testcase",
+                classname=skip.check.check_id,
+                name=f"{skip.check.resource} ({skip.check.location()})",
             )
             ET.SubElement(case, "skipped", message=skip.reason)
     junit_path = directory / "checkov.junit.xml"

@@ -142,14 +142,12 @@ def find_terraform(env: Mapping[str, str] | None = None) -> TerraformBinary:
     if wanted:
         found = shutil.which(wanted)
         if found is None:
-            raise ToolMissingError(
-                f"PROVISION_TERRAFORM={wanted} is not an executable terraform", hint=INSTALL_ADVICE
-            )
+            raise ToolMissingError(f"PROVISION_TERRAFORM={wanted} is not an executable terraform", hint=INSTALL_ADVICE)
     else:
         found = shutil.which("terraform", path=env.get("PATH"))
         if found is None:
             raise ToolMissingError("terraform was not found on PATH", hint=INSTALL_ADVICE)
-    path = Path(found)
+    path = Path(found).absolute()
     try:
         proc = subprocess.run(
             [str(path), "version", "-json"],
@@ -241,8 +239,7 @@ def _scrub(event: dict[str, Any]) -> dict[str, Any]:
     if event.get("type") == "outputs" and isinstance(event.get("outputs"), dict):
         event = dict(event)
         event["outputs"] = {
-            name: {k: v for k, v in (meta or {}).items() if k != "value"}
-            for name, meta in event["outputs"].items()
+            name: {k: v for k, v in (meta or {}).items() if k != "value"} for name, meta in event["outputs"].items()
         }
     return event
 
@@ -263,10 +260,11 @@ class _Run:
         self.interrupts += 1
         if self.interrupts == 1:
             log.warning("Ctrl-C: terraform stops after the current operation (Ctrl-C again to abort)")
-        # Terraform alone gets the signal: it stops its plugins and provisioners itself. Its second one makes
-        # it exit at once; the timer covers a terraform that does not.
+        # To the whole group, as a terminal would: terraform 1.0's panicwrap parent ignores SIGINT and leaves
+        # it to its worker child in the same group. A second one makes terraform exit at once; the timer
+        # covers a terraform that does not.
         with suppress(ProcessLookupError):
-            os.kill(self.proc.pid, signal.SIGINT)
+            os.killpg(self.proc.pid, signal.SIGINT)
         if self.interrupts == 2:
             self.killer = threading.Timer(KILL_GRACE_SECONDS, self.kill)
             self.killer.daemon = True
@@ -476,9 +474,7 @@ class Terraform:
 
     def _capture(self, args: Sequence[str]) -> RunResult:
         """Short, non-streaming commands; Ctrl-C here is the ordinary KeyboardInterrupt."""
-        proc = subprocess.run(
-            self._argv(args), capture_output=True, text=True, env=self.child_env(), check=False
-        )
+        proc = subprocess.run(self._argv(args), capture_output=True, text=True, env=self.child_env(), check=False)
         diagnostics = parse_plain_diagnostics(proc.stderr)
         if proc.returncode != 0 and not diagnostics and proc.stderr.strip():
             diagnostics = [Diagnostic("error", proc.stderr.strip().splitlines()[0])]
@@ -504,7 +500,7 @@ class Terraform:
     def _stream(self, args: Sequence[str], on_event: EventHandler | None) -> RunResult:
         """Runs terraform, handing each stdout line to on_event as it arrives (JSON events as they are,
         other lines as `{"type": "log"}`); collects diagnostics; owns Ctrl-C while it runs."""
-        emit = on_event or (lambda event: None)
+        callback_error: Exception | None = None
         proc = subprocess.Popen(
             self._argv(args),
             stdout=subprocess.PIPE,
@@ -530,7 +526,11 @@ class Terraform:
                     diag = Diagnostic.from_json(event.get("diagnostic") or {})
                     run.diagnostics.append(diag)
                     run.lock_id = run.lock_id or _lock_id_from([diag])
-                emit(_scrub(event))
+                if on_event is not None and callback_error is None:
+                    try:
+                        on_event(_scrub(event))
+                    except Exception as exc:  # a broken display must not orphan a terraform holding a lock
+                        callback_error = exc
             returncode = proc.wait()
             run.finish()
         drain.join(timeout=5)
@@ -540,6 +540,8 @@ class Terraform:
             log.debug("terraform stderr: %s", stderr_text.strip())
         if run.interrupts:
             raise self._interrupted(run)
+        if callback_error is not None:
+            raise callback_error
         diagnostics = tuple(run.diagnostics)
         if returncode not in (0, 2) and not any(d.severity == "error" for d in diagnostics):
             tail = stderr_text.strip().splitlines()[-1:] if stderr_text.strip() else []

@@ -35,8 +35,18 @@ def test_up_applies_then_reports_no_changes(fixture_project: Path, plugin_dir: P
     first = _up(fixture_project, plugin_dir)
     assert first.exit_code == 0, first.output
     out = first.output
-    order = ["Preflight", "Rendering", "Validating", "Checkov: scanning the rendered", "terraform init",
-             "terraform plan", "Checkov: scanning the plan", "Plan summary", "terraform apply", "applied dev"]
+    order = [
+        "Preflight",
+        "Rendering",
+        "Validating",
+        "Checkov: scanning the rendered",
+        "terraform init",
+        "terraform plan",
+        "Checkov: scanning the plan",
+        "Plan summary",
+        "terraform apply",
+        "applied dev",
+    ]
     positions = [out.index(step) for step in order]
     assert positions == sorted(positions), out
     assert "AWS account 123456789012" in out
@@ -56,7 +66,9 @@ def test_failing_checkov_scan_blocks_everything(fixture_project: Path, plugin_di
     result = _up(fixture_project, plugin_dir, "insecure")
     assert result.exit_code == 1, result.output
     assert "Checkov configuration scan failed" in result.output
-    assert "FAILED CKV_AWS_24 module.insecure_bucket.aws_security_group_rule.ssh_from_anywhere" in result.output
+    assert (
+        "FAILED CKV_AWS_24 module.insecure_bucket.aws_security_group_rule.ssh_from_anywhere" in result.output
+    )
     assert "modules/insecure_bucket/main.tf:25" in result.output
     work = fixture_project / ".provision" / "insecure"
     assert not (work / ".terraform").exists()  # terraform init never ran
@@ -67,8 +79,12 @@ def test_failing_checkov_scan_blocks_everything(fixture_project: Path, plugin_di
 def test_policy_skip_with_reason_is_reported_as_used(fixture_project: Path, aws: str) -> None:
     env = fixture_project / "environments" / "insecure.yaml"
     data = yaml.safe_load(env.read_text())
-    data["checkov"] = {"skip": [{"id": "CKV_AWS_24", "reason": "fixture: SSH exposure is the point of this test"},
-                                {"id": "CKV_AWS_999", "reason": "never matches anything in this fixture"}]}
+    data["checkov"] = {
+        "skip": [
+            {"id": "CKV_AWS_24", "reason": "fixture: SSH exposure is the point of this test"},
+            {"id": "CKV_AWS_999", "reason": "never matches anything in this fixture"},
+        ]
+    }
     env.write_text(yaml.safe_dump(data))
     result = cli(fixture_project, "scan", "--env", "insecure", "--format", "json")
     assert result.exit_code == 1  # other checks still fail
@@ -87,14 +103,21 @@ def test_scan_passes_on_clean_env_and_writes_reports(fixture_project: Path, tmp_
     assert json.loads((tmp_path / "r" / "checkov.json").read_text())[0]["ok"] is True
 
 
-def test_plan_then_apply_and_refusals(fixture_project: Path, plugin_dir: Path, aws: str, tmp_path: Path) -> None:
+def test_plan_then_apply_and_refusals(
+    fixture_project: Path, plugin_dir: Path, aws: str, tmp_path: Path
+) -> None:
     reports = tmp_path / "reports"
-    planned = cli(fixture_project, "plan", "--env", "dev", "--plugin-dir", str(plugin_dir),
-                  "--report-dir", str(reports))
+    planned = cli(
+        fixture_project, "plan", "--env", "dev", "--plugin-dir", str(plugin_dir), "--report-dir", str(reports)
+    )
     assert planned.exit_code == 0, planned.output
     assert "plan kept at .provision/dev/plan/tfplan" in planned.output
     assert {p.name for p in reports.iterdir()} >= {
-        "checkov.json", "checkov.junit.xml", "plan-summary.json", "plan-summary.md"}
+        "checkov.json",
+        "checkov.junit.xml",
+        "plan-summary.json",
+        "plan-summary.md",
+    }
     summary = json.loads((reports / "plan-summary.json").read_text())
     assert SECRET not in json.dumps(summary)
 
@@ -112,7 +135,9 @@ def test_plan_then_apply_and_refusals(fixture_project: Path, plugin_dir: Path, a
     plan_file = fixture_project / ".provision" / "dev" / "plan" / "tfplan"
     good = plan_file.read_bytes()
     plan_file.write_bytes(good + b"x")
-    tampered = cli(fixture_project, "apply", "--env", "dev", "--auto-approve", "--plugin-dir", str(plugin_dir))
+    tampered = cli(
+        fixture_project, "apply", "--env", "dev", "--auto-approve", "--plugin-dir", str(plugin_dir)
+    )
     assert tampered.exit_code == 1
     assert "not the one that was scanned" in tampered.output
 
@@ -141,8 +166,11 @@ def test_wrong_account_refuses_before_terraform(fixture_project: Path, plugin_di
     assert not (fixture_project / ".provision").exists()  # nothing rendered, terraform never ran
 
 
-def test_no_credentials_is_a_clear_error(fixture_project: Path, plugin_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                                         ) -> None:
+def test_no_credentials_is_a_clear_error(
+    fixture_project: Path,
+    plugin_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -212,9 +240,23 @@ def test_ctrl_c_during_apply_leaves_no_lock_and_valid_state(
 ) -> None:
     env = dict(os.environ, PYTHONUNBUFFERED="1", CI="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "provisioner.cli", "--project", str(fixture_project), "up", "--env", "slow",
-         "--auto-approve", "--plugin-dir", str(plugin_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "provisioner.cli",
+            "--project",
+            str(fixture_project),
+            "up",
+            "--env",
+            "slow",
+            "--auto-approve",
+            "--plugin-dir",
+            str(plugin_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     assert proc.stdout is not None
     seen: list[str] = []

@@ -91,7 +91,10 @@ def test_render_is_deterministic_and_leaves_state_alone(fixture_project: Path) -
 @pytest.mark.parametrize(
     ("component", "expected"),
     [
-        ({"echo": {"inputs": {"mesage": "x"}}}, "components.echo.inputs.mesage: not a variable of modules/echo"),
+        (
+            {"echo": {"inputs": {"mesage": "x"}}},
+            "components.echo.inputs.mesage: not a variable of modules/echo",
+        ),
         ({"echo": {"inputs": {}}}, "components.echo: modules/echo needs variable 'message'"),
         (
             {"echo": {"inputs": {}, "wiring": {"message": "marker.idz"}}, "marker": {}},

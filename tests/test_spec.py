@@ -42,7 +42,9 @@ def test_repo_environments_load_with_defaults_merged() -> None:
     assert prod.protection.destroy_protected and not dev.protection.destroy_protected
     assert load_environment(project, "demo").ephemeral.template
     # Written once in _defaults.yaml, inherited by every environment.
-    assert dev.terraform.providers["aws"].version == prod.terraform.providers["aws"].version == ">= 6.0, < 7.0"
+    assert (
+        dev.terraform.providers["aws"].version == prod.terraform.providers["aws"].version == ">= 6.0, < 7.0"
+    )
     assert dev.aws_tags()["CostCenter"] == "sec-dev"
     assert dev.aws_tags()["Project"] == prod.aws_tags()["Project"] == "devsecops"
 
@@ -50,7 +52,11 @@ def test_repo_environments_load_with_defaults_merged() -> None:
 @pytest.mark.parametrize(
     ("file", "text", "expected"),
     [
-        ("dev.yaml", "name_prefix: fx-dev\naccount_ids: [12345]\n", "environments/dev.yaml: account_ids: write account id 12345 as a quoted string"),
+        (
+            "dev.yaml",
+            "name_prefix: fx-dev\naccount_ids: [12345]\n",
+            "environments/dev.yaml: account_ids: write account id 12345 as a quoted string",
+        ),
         ("dev.yaml", "name_prefix: fx-dev\nregion: 42\n", "environments/dev.yaml: region: "),
         (
             "dev.yaml",
@@ -62,8 +68,16 @@ def test_repo_environments_load_with_defaults_merged() -> None:
             "name_prefix: fx-dev\nnetwork: {vpc_cidr: 10.0.0.0/16, private_subnet_cidrs: [10.1.0.0/24]}\n",
             "environments/dev.yaml: network: subnet 10.1.0.0/24 is not inside",
         ),
-        ("dev.yaml", "name_prefix: fx-dev\ncomponents: {wafx: {}}\n", "environments/dev.yaml: components.wafx: unknown"),
-        ("dev.yaml", "name_prefix: fx-dev\nregoin: eu-west-1\n", "environments/dev.yaml: regoin: unknown key"),
+        (
+            "dev.yaml",
+            "name_prefix: fx-dev\ncomponents: {wafx: {}}\n",
+            "environments/dev.yaml: components.wafx: unknown",
+        ),
+        (
+            "dev.yaml",
+            "name_prefix: fx-dev\nregoin: eu-west-1\n",
+            "environments/dev.yaml: regoin: unknown key",
+        ),
         ("dev.yaml", "name_prefix: [unclosed\n", "environments/dev.yaml: line 2: malformed YAML"),
         ("dev.yaml", "- just\n- a list\n", "environments/dev.yaml: expected a mapping"),
         (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -329,15 +330,12 @@ def _start_slow_apply(
     pytest.fail(f"apply never started: {child.communicate()[1]}")
 
 
-def _terraform_pid(parent: int) -> int:
+def _child_of(parent: int) -> int:
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent and "terraform" in stat.with_name("comm").read_text():
-            return int(stat.parent.name)
-    raise AssertionError("terraform child not found")
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                return int(stat.parent.name)
+    raise AssertionError(f"process {parent} has no child")
 
 
 def test_first_ctrl_c_lets_terraform_finish_and_release_its_lock(
@@ -349,7 +347,9 @@ def test_first_ctrl_c_lets_terraform_finish_and_release_its_lock(
     assert child.returncode == 130, stderr
     assert "Interrupted: terraform stopped after Ctrl-C and saved its state" in stderr
     state = json.loads((root / "terraform.tfstate").read_text())
-    assert state["version"] == 4
+    instances = {r["name"]: r["instances"] for r in state["resources"]}
+    # Terraform stopped after the resource in flight: what depends on it was never created.
+    assert instances.get("after", []) == []
     assert not (root / LOCAL_LOCK_FILE).exists()
 
 
@@ -357,9 +357,10 @@ def test_second_ctrl_c_stops_waiting_and_names_the_lock(
     tmp_path: Path, plugin_dir: Path, terraform_bin: Path
 ) -> None:
     child, root = _start_slow_apply(tmp_path, plugin_dir, terraform_bin)
-    terraform = _terraform_pid(child.pid)
-    # A frozen terraform stands in for one stuck on a slow cloud call: only the second Ctrl-C ends the wait.
-    os.kill(terraform, signal.SIGSTOP)
+    # Terraform leads its own process group (its session). Freezing the group stands in for a terraform
+    # stuck on a slow cloud call: only the second Ctrl-C ends the wait.
+    terraform = os.getpgid(_child_of(child.pid))
+    os.killpg(terraform, signal.SIGSTOP)
     try:
         lock_id = json.loads((root / LOCAL_LOCK_FILE).read_text())["ID"]
         child.send_signal(signal.SIGINT)
@@ -368,8 +369,8 @@ def test_second_ctrl_c_stops_waiting_and_names_the_lock(
         child.send_signal(signal.SIGINT)
         _, stderr = child.communicate(timeout=60)
     finally:
-        if Path(f"/proc/{terraform}").exists():
-            os.kill(terraform, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(terraform, signal.SIGKILL)
     assert child.returncode == 130, stderr
     assert "Interrupted twice" in stderr
     assert f"force-unlock {lock_id}" in stderr

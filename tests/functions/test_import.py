@@ -70,7 +70,7 @@ def test_batches_hold_at_most_100_findings(aws: str) -> None:
     client = boto3.client("securityhub", region_name=REGION)
     calls: list[int] = []
     client.meta.events.register(
-        "before-call.securityhub.BatchImportFindings", lambda params, **_: calls.append(len(params["Findings"]))
+        "provide-client-params.securityhub.BatchImportFindings", lambda params, **_: calls.append(len(params["Findings"]))
     )
     base = convert_report("zap", ZAP.read_bytes(), CTX).findings[0]
     many = [{**base, "Id": f"{base['Id']}-{n}"} for n in range(250)]

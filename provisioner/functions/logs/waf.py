@@ -146,7 +146,8 @@ def transform_firehose(event: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """The Firehose response: every record `Ok` (normalised) or `ProcessingFailed` (original data kept)."""
     output = []
     failed = 0
-    for record in event.get("records") or []:
+    records = event.get("records")
+    for record in records if isinstance(records, list) else []:
         record_id = record.get("recordId", "") if isinstance(record, dict) else ""
         data = record.get("data", "") if isinstance(record, dict) else ""
         try:

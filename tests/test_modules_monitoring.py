@@ -1,0 +1,511 @@
+"""Security properties of the monitoring-side Terraform modules, read from their HCL.
+
+Modules: shared (+ shared/normalizer_lambda), secure_bucket, waf, cloudtrail, guardduty, opensearch. The HCL is
+parsed with python-hcl2; `terraform fmt` and the variable validations run on the real terraform binary (a copy
+of a module's variables.tf needs no provider, so this stays offline).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+from hcl2 import SerializationOptions
+
+REPO = Path(__file__).resolve().parent.parent
+MODULES = REPO / "modules"
+MY_MODULES = ("shared", "shared/normalizer_lambda", "secure_bucket", "waf", "cloudtrail", "guardduty", "opensearch")
+NORMALIZER_CONSUMERS = ("waf", "cloudtrail", "guardduty")
+_HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+
+Block = dict[str, Any]
+
+
+@functools.cache
+def module(name: str) -> dict[str, Any]:
+    """All top-level blocks of one module directory (not its children), merged by kind, type and name."""
+    merged: dict[str, Any] = {"resource": {}, "data": {}, "variable": {}, "output": {}, "module": {}, "locals": {}}
+    for path in sorted((MODULES / name).glob("*.tf")):
+        doc = hcl2.loads(path.read_text(), serialization_options=_HCL_OPTIONS)
+        for kind in ("resource", "data"):
+            for entry in doc.get(kind, []):
+                for type_name, named in entry.items():
+                    merged[kind].setdefault(type_name, {}).update(named)
+        for kind in ("variable", "output", "module"):
+            for entry in doc.get(kind, []):
+                merged[kind].update(entry)
+        for entry in doc.get("locals", []):
+            merged["locals"].update(entry)
+        merged.setdefault("terraform", []).extend(doc.get("terraform", []))
+    return merged
+
+
+def resources(name: str, type_name: str) -> dict[str, Block]:
+    found: dict[str, Block] = module(name)["resource"].get(type_name, {})
+    return found
+
+
+def one(name: str, type_name: str, label: str = "this") -> Block:
+    return resources(name, type_name)[label]
+
+
+def block(body: Block, key: str) -> Block:
+    """A nested block that occurs once (hcl2 gives a one-element list)."""
+    value = body[key]
+    assert isinstance(value, list) and len(value) == 1, f"{key} should be one block"
+    first: Block = value[0]
+    return first
+
+
+def policy_statements(name: str) -> Iterator[tuple[str, Block]]:
+    """Every statement (static and dynamic) of every aws_iam_policy_document in a module."""
+    for doc_name, doc in module(name)["data"].get("aws_iam_policy_document", {}).items():
+        for statement in doc.get("statement", []):
+            yield f"{name}:{doc_name}", statement
+        for dyn in doc.get("dynamic", []):
+            for content in dyn.get("statement", {}).get("content", []):
+                yield f"{name}:{doc_name}", content
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def run_terraform(terraform_bin: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(terraform_bin), *args], cwd=workdir, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+# ---------------------------------------------------------------- structure and formatting
+
+
+@pytest.mark.parametrize("name", MY_MODULES)
+def test_fmt_check_is_clean(terraform_bin: Path, name: str) -> None:
+    result = run_terraform(terraform_bin, REPO, "fmt", "-check", "-diff", str(MODULES / name))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", MY_MODULES)
+def test_module_pins_terraform_and_aws_provider(name: str) -> None:
+    (terraform,) = module(name)["terraform"]
+    assert terraform["required_version"] == ">= 1.0"
+    (providers,) = terraform["required_providers"]
+    assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0, < 7.0"}
+    assert (MODULES / name / "README.md").is_file()
+
+
+@pytest.mark.parametrize("name", MY_MODULES)
+def test_variables_are_typed_and_outputs_described(name: str) -> None:
+    variables = module(name)["variable"]
+    assert variables, name
+    for var_name, body in variables.items():
+        assert body.get("type"), f"{name}: variable {var_name} has no type"
+        assert body.get("description"), f"{name}: variable {var_name} has no description"
+    for out_name, body in module(name)["output"].items():
+        assert body.get("description"), f"{name}: output {out_name} has no description"
+
+
+def test_outputs_match_the_wiring_contract() -> None:
+    expected = {
+        "secure_bucket": {"id", "arn", "bucket_regional_domain_name"},
+        "shared": {"kms_key_arn", "kms_key_id", "access_log_bucket_id", "alerts_topic_arn"},
+        "waf": {"web_acl_arn", "firehose_role_arn", "normalizer_role_arn"},
+        "cloudtrail": {"trail_arn", "log_group_name", "normalizer_role_arn", "bucket_id"},
+        "guardduty": {"detector_id", "normalizer_role_arn"},
+        "opensearch": {"domain_arn", "domain_endpoint", "domain_name", "security_group_id"},
+    }
+    for name, outputs in expected.items():
+        assert outputs <= set(module(name)["output"]), name
+    secure_bucket_inputs = module("secure_bucket")["variable"]
+    assert set(secure_bucket_inputs) == {
+        "name",
+        "kms_key_arn",
+        "access_log_bucket_id",
+        "force_destroy",
+        "policy_statements_json",
+        "expiration_days",
+        "noncurrent_expiration_days",
+        "tags",
+    }
+    # null means "this is the access-log bucket", so the variable must not silently default to it.
+    assert "default" not in secure_bucket_inputs["access_log_bucket_id"]
+
+
+# ---------------------------------------------------------------- IAM and network
+
+
+@pytest.mark.parametrize("name", MY_MODULES)
+def test_no_wildcard_actions_on_wildcard_resources(name: str) -> None:
+    for where, statement in policy_statements(name):
+        if statement.get("effect") == "Deny":
+            continue
+        actions = as_list(statement.get("actions", []))
+        resources_ = as_list(statement.get("resources", []))
+        assert "*" not in actions, f"{where}: action *"
+        service_wide = [a for a in actions if a.endswith(":*")]
+        if service_wide:
+            # Only the key policy's account-root administration statement may grant kms:* (Resource * = this key).
+            principals = statement["principals"][0]
+            assert (where, service_wide, principals["type"]) == ("shared:kms", ["kms:*"], "AWS"), where
+            assert principals["identifiers"][0].endswith(":root")
+        if "*" in resources_ and where != "shared:kms":
+            # Only actions without resource-level permissions may be on "*".
+            assert all(a.split(":")[1].startswith(("Describe", "PutTrace", "PutTelemetry")) for a in actions), (
+                where,
+                actions,
+            )
+
+
+@pytest.mark.parametrize("name", MY_MODULES)
+def test_no_managed_policy_attachments(name: str) -> None:
+    for type_name in ("aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_user_policy"):
+        assert not resources(name, type_name), f"{name}: {type_name}"
+    for role in resources(name, "aws_iam_role").values():
+        assert "managed_policy_arns" not in role
+
+
+@pytest.mark.parametrize("name", MY_MODULES)
+def test_service_principals_are_scoped_by_condition(name: str) -> None:
+    for where, statement in policy_statements(name):
+        principals = statement.get("principals", [])
+        if statement.get("effect") == "Deny" or not any(p["type"] == "Service" for p in principals):
+            continue
+        assert statement.get("condition"), f"{where}: service principal without condition ({statement.get('sid')})"
+
+
+@pytest.mark.parametrize("name", MY_MODULES)
+def test_no_ingress_from_the_internet(name: str) -> None:
+    open_ranges = {"0.0.0.0/0", "::/0"}
+    for sg_name, sg in resources(name, "aws_security_group").items():
+        assert "ingress" not in sg, f"{name}: {sg_name} uses inline ingress (use ingress rule resources)"
+        assert "egress" not in sg, f"{name}: {sg_name} uses inline egress"
+    for rule_type in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+        for rule_name, rule in resources(name, rule_type).items():
+            assert rule.get("cidr_ipv4") not in open_ranges, f"{name}: {rule_type}.{rule_name}"
+            assert "cidr_ipv6" not in rule, f"{name}: {rule_type}.{rule_name}"
+            assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (443, 443, "tcp")
+    assert not resources(name, "aws_security_group_rule")
+
+
+# ---------------------------------------------------------------- encryption, logging, retention
+
+
+@pytest.mark.parametrize("name", MY_MODULES)
+def test_log_groups_are_encrypted_and_retained(name: str) -> None:
+    for group_name, group in resources(name, "aws_cloudwatch_log_group").items():
+        assert group["kms_key_id"] == "${var.kms_key_arn}", f"{name}: {group_name}"
+        assert "retention_in_days" in group, f"{name}: {group_name}"
+    for var_name, var in module(name)["variable"].items():
+        if var_name.endswith("retention_days") and name != "secure_bucket":
+            assert var["default"] >= 365, f"{name}: {var_name}"
+
+
+def test_secure_bucket_hardening() -> None:
+    bucket = "${aws_s3_bucket.this.id}"
+    assert one("secure_bucket", "aws_s3_bucket_versioning")["bucket"] == bucket
+    assert block(one("secure_bucket", "aws_s3_bucket_versioning"), "versioning_configuration")["status"] == "Enabled"
+    pab = one("secure_bucket", "aws_s3_bucket_public_access_block")
+    assert all(pab[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls"))
+    assert pab["restrict_public_buckets"] is True
+    ownership = block(one("secure_bucket", "aws_s3_bucket_ownership_controls"), "rule")
+    assert ownership["object_ownership"] == "BucketOwnerEnforced"
+
+    sse = block(one("secure_bucket", "aws_s3_bucket_server_side_encryption_configuration"), "rule")
+    default = block(sse, "apply_server_side_encryption_by_default")
+    # KMS with the stack key everywhere except the access-log sink (S3 logging cannot target SSE-KMS buckets).
+    assert default["sse_algorithm"] == '${local.is_log_bucket ? "AES256" : "aws:kms"}'
+    assert default["kms_master_key_id"] == "${local.is_log_bucket ? null : var.kms_key_arn}"
+    assert sse["bucket_key_enabled"] == "${!local.is_log_bucket}"
+    assert module("secure_bucket")["locals"]["is_log_bucket"] == "${var.access_log_bucket_id == null}"
+
+    logging = one("secure_bucket", "aws_s3_bucket_logging")
+    assert logging["count"] == "${local.is_log_bucket ? 0 : 1}"
+    assert logging["target_bucket"] == "${var.access_log_bucket_id}"
+
+    rule = block(one("secure_bucket", "aws_s3_bucket_lifecycle_configuration"), "rule")
+    assert rule["status"] == "Enabled"
+    assert block(rule, "abort_incomplete_multipart_upload")["days_after_initiation"] == 7
+    assert block(rule, "noncurrent_version_expiration")["noncurrent_days"] == "${var.noncurrent_expiration_days}"
+
+    statements = {s["sid"]: s for _, s in policy_statements("secure_bucket")}
+    tls = statements["DenyInsecureTransport"]
+    assert tls["effect"] == "Deny" and tls["actions"] == ["s3:*"]
+    assert tls["condition"][0] == {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
+    logs = statements["AllowS3ServerAccessLogs"]
+    assert logs["principals"][0]["identifiers"] == ["logging.s3.amazonaws.com"]
+    assert {c["variable"] for c in logs["condition"]} == {"aws:SourceAccount", "aws:SourceArn"}
+    merged = module("secure_bucket")["data"]["aws_iam_policy_document"]["this"]
+    assert "data.aws_iam_policy_document.tls_only.json" in merged["source_policy_documents"]
+
+
+def test_every_bucket_is_a_secure_bucket() -> None:
+    for name in MY_MODULES:
+        if name != "secure_bucket":
+            assert not resources(name, "aws_s3_bucket"), name
+    sources = {
+        f"{name}.{call}": body["source"]
+        for name in MY_MODULES
+        for call, body in module(name)["module"].items()
+        if "bucket" in body["source"]
+    }
+    assert sources == {
+        "shared.access_logs": "../secure_bucket",
+        "cloudtrail.bucket": "../secure_bucket",
+        "guardduty.bucket": "../secure_bucket",
+        "waf.backup": "../secure_bucket",
+    }
+    assert module("shared")["module"]["access_logs"]["access_log_bucket_id"] is None
+    for name, call in (("cloudtrail", "bucket"), ("guardduty", "bucket"), ("waf", "backup")):
+        assert module(name)["module"][call]["access_log_bucket_id"] == "${var.access_log_bucket_id}"
+
+
+def test_shared_key_topic_and_key_policy() -> None:
+    key = one("shared", "aws_kms_key")
+    assert key["enable_key_rotation"] is True
+    assert key["policy"] == "${data.aws_iam_policy_document.kms.json}"
+    assert one("shared", "aws_sns_topic", "alerts")["kms_master_key_id"] == "${aws_kms_key.this.arn}"
+    statements = {s["sid"]: s for where, s in policy_statements("shared") if where == "shared:kms"}
+    trail = statements["CloudTrailEncryptsTrailLogs"]
+    assert "kms:EncryptionContext:aws:cloudtrail:arn" in {c["variable"] for c in trail["condition"]}
+    logs = statements["CloudWatchLogsEncryptsLogGroups"]
+    assert logs["principals"][0]["identifiers"] == ["logs.${var.region}.amazonaws.com"]
+    assert logs["condition"][0]["variable"] == "kms:EncryptionContext:aws:logs:arn"
+
+
+# ---------------------------------------------------------------- Lambdas
+
+
+def test_normalizer_lambda_hardening() -> None:
+    fn = one("shared/normalizer_lambda", "aws_lambda_function")
+    assert fn["runtime"] == "python3.12"
+    assert fn["handler"] == "${var.package.handler}"
+    assert fn["source_code_hash"] == "${var.package.source_code_hash}"
+    assert fn["kms_key_arn"] == "${var.kms_key_arn}"
+    assert fn["reserved_concurrent_executions"] == "${var.reserved_concurrency}"
+    assert block(fn, "tracing_config")["mode"] == "Active"
+    assert block(fn, "dead_letter_config")["target_arn"] == "${aws_sqs_queue.dlq.arn}"
+    assert block(fn, "vpc_config")["subnet_ids"] == "${var.subnet_ids}"
+    assert one("shared/normalizer_lambda", "aws_sqs_queue", "dlq")["kms_master_key_id"] == "${var.kms_key_arn}"
+    # The role must not depend on the function's extra policy (which references the OpenSearch domain).
+    role = one("shared/normalizer_lambda", "aws_iam_role")
+    assert "policy_json" not in json.dumps(role)
+    assert module("shared/normalizer_lambda")["output"]["role_arn"]["value"] == "${aws_iam_role.this.arn}"
+
+
+@pytest.mark.parametrize(
+    ("name", "package_var"),
+    [("waf", "normalizer_package"), ("cloudtrail", "normalizer_package"), ("guardduty", "normalizer_package")],
+)
+def test_consumers_wire_the_normalizer_module(name: str, package_var: str) -> None:
+    call = module(name)["module"]["normalizer"]
+    assert call["source"] == "../shared/normalizer_lambda"
+    assert call["package"] == f"${{var.{package_var}}}"
+    package_type = module(name)["variable"][package_var]["type"]
+    assert all(field in package_type for field in ("filename", "source_code_hash", "handler"))
+    if name != "waf":
+        env = call["environment_variables"]
+        assert env["OPENSEARCH_ENDPOINT"] == "${var.opensearch_endpoint}"
+        assert call["egress_cidr_blocks"] == ["${var.vpc_cidr}"]
+    else:
+        assert call["egress_cidr_blocks"] == []
+
+
+# ---------------------------------------------------------------- per-module properties
+
+
+def test_opensearch_domain_security() -> None:
+    domain = one("opensearch", "aws_opensearch_domain")
+    assert block(domain, "encrypt_at_rest") == {"enabled": True, "kms_key_id": "${var.kms_key_arn}"}
+    assert block(domain, "node_to_node_encryption")["enabled"] is True
+    endpoint = block(domain, "domain_endpoint_options")
+    assert endpoint["enforce_https"] is True
+    assert endpoint["tls_security_policy"] == "${var.tls_security_policy}"
+    assert module("opensearch")["variable"]["tls_security_policy"]["default"] == "Policy-Min-TLS-1-2-PFS-2023-10"
+    security = block(domain, "advanced_security_options")
+    assert security["enabled"] is True and security["internal_user_database_enabled"] is False
+    assert block(security, "master_user_options")["master_user_arn"] == "${local.admin_role_arn}"
+    assert {o["log_type"] for o in domain["log_publishing_options"]} == {
+        "INDEX_SLOW_LOGS",
+        "SEARCH_SLOW_LOGS",
+        "ES_APPLICATION_LOGS",
+        "AUDIT_LOGS",
+    }
+    assert block(domain, "vpc_options")["security_group_ids"] == ["${aws_security_group.this.id}"]
+    assert one("opensearch", "aws_vpc_security_group_ingress_rule", "vpc")["cidr_ipv4"] == "${var.vpc_cidr}"
+
+    access = {s["sid"]: s for where, s in policy_statements("opensearch") if where == "opensearch:access"}
+    ingest = access["IngestRolesWriteDocuments"]
+    assert ingest["actions"] == ["es:ESHttpPost", "es:ESHttpPut"]
+    assert ingest["principals"][0]["identifiers"] == "${var.ingest_role_arns}"
+    assert access["IngestRolesReadClusterMetadata"]["actions"] == ["es:ESHttpGet"]
+
+
+def test_cloudtrail_trail_settings() -> None:
+    trail = one("cloudtrail", "aws_cloudtrail")
+    assert trail["enable_log_file_validation"] is True
+    assert trail["is_multi_region_trail"] is True
+    assert trail["include_global_service_events"] is True
+    assert trail["kms_key_id"] == "${var.kms_key_arn}"
+    assert trail["cloud_watch_logs_group_arn"] == "${aws_cloudwatch_log_group.trail.arn}:*"
+    bucket_statements = [s for where, s in policy_statements("cloudtrail") if where == "cloudtrail:bucket"]
+    for statement in bucket_statements:
+        assert {"variable": "aws:SourceArn", "test": "StringEquals", "values": ["${local.trail_arn}"]} in [
+            {k: c[k] for k in ("variable", "test", "values")} for c in statement["condition"]
+        ]
+    subscription = one("cloudtrail", "aws_cloudwatch_log_subscription_filter", "normalizer")
+    assert subscription["destination_arn"] == "${module.normalizer.function_arn}"
+    permission = one("cloudtrail", "aws_lambda_permission", "logs")
+    assert permission["source_account"] == "${local.account_id}"
+
+
+def test_guardduty_features_export_and_alerts() -> None:
+    detector = one("guardduty", "aws_guardduty_detector")
+    assert "datasources" not in detector and detector["enable"] is True
+    assert module("guardduty")["variable"]["features"]["default"] == ["S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION"]
+    assert one("guardduty", "aws_guardduty_detector_feature")["status"] == "ENABLED"
+    destination = one("guardduty", "aws_guardduty_publishing_destination", "s3")
+    assert destination["kms_key_arn"] == "${var.kms_key_arn}"
+    rule = one("guardduty", "aws_cloudwatch_event_rule", "high_severity")
+    assert "numeric" in rule["event_pattern"] and "var.alert_min_severity" in rule["event_pattern"]
+    assert module("guardduty")["variable"]["alert_min_severity"]["default"] == 7
+    assert one("guardduty", "aws_cloudwatch_event_target", "alerts")["arn"] == "${var.alerts_topic_arn}"
+    assert module("guardduty")["variable"]["trusted_ip_set_location"]["default"] == ""
+    assert module("guardduty")["variable"]["threat_intel_set_locations"]["default"] == []
+
+
+def test_waf_logging_pipeline() -> None:
+    acl = one("waf", "aws_wafv2_web_acl")
+    rate = acl["rule"][0]
+    assert block(block(rate, "statement"), "rate_based_statement")["limit"] == "${var.rate_limit}"
+    managed = acl["dynamic"][0]["rule"]
+    assert managed["for_each"] == "${var.managed_rule_groups}"
+    assert module("waf")["locals"]["stream_name"].startswith("aws-waf-logs-")
+    logging = one("waf", "aws_wafv2_web_acl_logging_configuration")
+    redacted = {block(r, "single_header")["name"] for r in logging["redacted_fields"]}
+    assert redacted == {"authorization", "cookie"}
+    stream = one("waf", "aws_kinesis_firehose_delivery_stream")
+    assert stream["destination"] == "opensearch"
+    assert block(stream, "server_side_encryption")["key_type"] == "CUSTOMER_MANAGED_CMK"
+    opensearch = block(stream, "opensearch_configuration")
+    assert opensearch["domain_arn"] == "${local.domain_arn}"
+    assert block(opensearch, "vpc_config")["security_group_ids"] == ["${aws_security_group.firehose.id}"]
+    processor = block(block(opensearch, "processing_configuration"), "processors")
+    assert block(processor, "parameters")["parameter_value"].startswith("${module.normalizer.function_arn}")
+    assert block(opensearch, "s3_configuration")["bucket_arn"] == "${module.backup.arn}"
+    # The Firehose role (an OpenSearch ingest role) must not depend on the domain.
+    assert "opensearch" not in json.dumps(one("waf", "aws_iam_role", "firehose"))
+
+
+# ---------------------------------------------------------------- variable validations, on the real binary
+
+
+def _plan_variables(
+    terraform_bin: Path, tmp_path: Path, name: str, values: dict[str, Any], extra_files: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Plan a copy of the module's variables (and provider-free check files): only validations run."""
+    for file_name in ("variables.tf", *extra_files):
+        (tmp_path / file_name).write_text((MODULES / name / file_name).read_text())
+    (tmp_path / "terraform.tfvars.json").write_text(json.dumps(values))
+    init = run_terraform(terraform_bin, tmp_path, "init", "-input=false", "-no-color")
+    assert init.returncode == 0, init.stderr
+    return run_terraform(terraform_bin, tmp_path, "plan", "-input=false", "-no-color")
+
+
+_NET = {"vpc_cidr": "10.0.0.0/16", "vpc_id": "vpc-1", "subnet_ids": ["subnet-1", "subnet-2"]}
+_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0000"
+_WAF_REQUIRED = {
+    "name_prefix": "dev",
+    "region": "eu-west-1",
+    **_NET,
+    "opensearch_domain_arn": "arn:aws:es:eu-west-1:123456789012:domain/dev-os",
+    "kms_key_arn": _KEY,
+    "access_log_bucket_id": "logs",
+    "normalizer_package": {"filename": "w.zip", "source_code_hash": "x", "handler": "h.handler"},
+}
+_REFERENCE_GROUPS = [
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
+    "AWSManagedRulesLinuxRuleSet",
+    "AWSManagedRulesPHPRuleSet",
+    "AWSManagedRulesWordPressRuleSet",
+    "AWSManagedRulesAdminProtectionRuleSet",
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({}, None),
+        ({"managed_rule_groups": _REFERENCE_GROUPS}, "1500 WCU"),
+        ({"managed_rule_groups": ["AWSManagedRulesMadeUp"]}, "Unknown managed rule group"),
+        ({"scope": "GLOBAL"}, "REGIONAL or CLOUDFRONT"),
+        ({"scope": "CLOUDFRONT"}, "needs the stack region us-east-1"),
+        ({"scope": "CLOUDFRONT", "region": "us-east-1"}, None),
+    ],
+)
+def test_waf_variable_validation(
+    terraform_bin: Path, tmp_path: Path, overrides: dict[str, Any], error: str | None
+) -> None:
+    result = _plan_variables(terraform_bin, tmp_path, "waf", {**_WAF_REQUIRED, **overrides}, ("checks.tf",))
+    if error is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 1
+        assert error in re.sub(r"\s+", " ", result.stderr)
+
+
+_OPENSEARCH_REQUIRED = {"name_prefix": "dev", **_NET, "kms_key_arn": _KEY}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"zone_awareness": True, "instance_count": 2}, None),
+        ({"zone_awareness": True, "instance_count": 3}, "multiple of availability_zone_count"),
+        ({"zone_awareness": True, "availability_zone_count": 3, "instance_count": 3}, "one subnet per"),
+        ({"tls_security_policy": "Policy-Min-TLS-1-0-2019-07"}, "TLS 1.2+"),
+        ({"instance_type": "t2.small.search"}, "t2 types"),
+        ({"ingest_role_arns": ["arn:aws:iam::123456789012:user/bob"]}, "IAM role ARN"),
+    ],
+)
+def test_opensearch_variable_validation(
+    terraform_bin: Path, tmp_path: Path, overrides: dict[str, Any], error: str | None
+) -> None:
+    values = {**_OPENSEARCH_REQUIRED, **overrides}
+    result = _plan_variables(terraform_bin, tmp_path, "opensearch", values, ("checks.tf",))
+    if error is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 1
+        assert error in re.sub(r"\s+", " ", result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "error"),
+    [
+        ("secure_bucket", {"name": "Bad_Name", "kms_key_arn": _KEY, "access_log_bucket_id": None}, "bucket name"),
+        ("secure_bucket", {"name": "ok-bucket", "kms_key_arn": _KEY, "access_log_bucket_id": None}, None),
+        ("shared", {"name_prefix": "dev", "region": "eu-west-1", "alert_emails": ["not-an-address"]}, "e-mail"),
+        ("shared", {"name_prefix": "dev", "region": "eu-west-1", "access_log_retention_days": 30}, "365"),
+    ],
+)
+def test_shared_and_bucket_variable_validation(
+    terraform_bin: Path, tmp_path: Path, name: str, values: dict[str, Any], error: str | None
+) -> None:
+    result = _plan_variables(terraform_bin, tmp_path, name, values)
+    if error is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 1
+        assert error in re.sub(r"\s+", " ", result.stderr)

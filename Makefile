@@ -12,12 +12,12 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 install: $(STAMP)
 
+# Checkov pins bc-python-hcl2, whose top-level `hcl2` package clashes with python-hcl2:
+# it gets a virtualenv of its own and provision runs it as a subprocess.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
-	# Checkov pins bc-python-hcl2, whose top-level `hcl2` package clashes with python-hcl2:
-	# it gets a virtualenv of its own and provision runs it as a subprocess.
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip
 	$(CHECKOV_VENV)/bin/pip install -q 'checkov>=3.2,<4'

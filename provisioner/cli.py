@@ -304,6 +304,64 @@ def reap(
 # == end down / reap ==
 
 # == drift (issue 5) ==
+
+
+class _DriftCommand(typer.core.TyperCommand):
+    """For `drift`, exit 2 means drift: a mistyped option exits 1 like every other error."""
+
+    def parse_args(self, ctx: typer._click.core.Context, args: list[str]) -> list[str]:
+        from typer._click.exceptions import UsageError
+
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as exc:
+            exc.exit_code = 1
+            raise
+
+
+@app.command(cls=_DriftCommand)
+def drift(
+    env: Annotated[
+        list[str] | None, typer.Option("--env", "-e", help="Environment to check (repeatable).")
+    ] = None,
+    all_envs: Annotated[bool, typer.Option("--all", help="Check every environment.")] = False,
+    parallel: Annotated[int, typer.Option("--parallel", help="Environments checked at once.")] = 4,
+    fmt: Annotated[DriftFormat, typer.Option("--format", help="Report format.")] = DriftFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here (stdout then gets the text).")
+    ] = None,
+    no_aws_checks: Annotated[
+        bool, typer.Option("--no-aws-checks", help="Terraform only: no posture or unmanaged-resource checks.")
+    ] = False,
+    plugin_dir: PluginDirOpt = None,
+) -> None:
+    """Detect drift: changed outside Terraform, pending config changes, security posture, unmanaged resources.
+
+    Exit codes: 0 no drift, 2 drift, 1 error (an environment could not be checked; the others are still
+    reported). The Markdown summary is appended to $GITHUB_STEP_SUMMARY when set. JSON shape: see README.
+    """
+    from provisioner import drift as drift_check
+    from provisioner.errors import EXIT_FAILED
+
+    try:
+        code = drift_check.run(
+            _project(),
+            env or [],
+            all_envs=all_envs,
+            parallel=parallel,
+            aws_checks=not no_aws_checks,
+            plugin_dir=plugin_dir,
+            fmt=fmt.value,
+            output=output,
+            ui=_ui(),
+        )
+    except InputError as exc:
+        # Exit 2 is the drift verdict here, so bad input must not look like it.
+        exc.exit_code = EXIT_FAILED
+        raise
+    raise typer.Exit(code)
+
+
 # == end drift ==
 
 # == findings & logs (issue 7) ==

@@ -59,7 +59,7 @@ from provisioner.ui import UI
 if TYPE_CHECKING:
     from provisioner.aws.inventory import TaggedResource
     from provisioner.aws.posture import PostureCheck
-    from provisioner.plan import DriftResult, State
+    from provisioner.plan import DriftResult, ResourceChange, State
     from provisioner.spec import EnvironmentSpec
     from provisioner.terraform import Terraform
 
@@ -268,12 +268,9 @@ def _junit_cases(env: EnvironmentDrift) -> Iterable[tuple[str, str, str, str, st
             ("changed outside terraform", tf.changed_outside),
             ("pending changes", tf.pending),
         ):
-            body = "\n".join(f"{rc.address} ({rc.action})" for rc in changes)
+            body = "\n".join(_change_lines(changes))
             outcome = "drift" if changes else "ok"
             yield "terraform", title, outcome, f"{len(changes)} resource(s): {title}", body
-        if tf.has_drift:
-            # The full masked diff, once, where CI shows it.
-            yield "terraform", "diff", "drift", "terraform drift details", tf.to_text()
     for check in env.posture or ():
         message = f"[{check.severity}] {check.message}"
         yield "posture", f"{check.id} {check.resource}".strip(), check.status, message, ""
@@ -281,6 +278,14 @@ def _junit_cases(env: EnvironmentDrift) -> Iterable[tuple[str, str, str, str, st
         body = "\n".join(f"{r.arn} ({r.service} {r.resource_type})" for r in env.unmanaged)
         outcome = "drift" if env.unmanaged else "ok"
         yield "inventory", "unmanaged resources", outcome, f"{len(env.unmanaged)} unmanaged resource(s)", body
+
+
+def _change_lines(changes: Iterable[ResourceChange]) -> Iterable[str]:
+    """Address, action and masked attribute diff of each change (values were masked by plan.py)."""
+    for rc in changes:
+        yield f"{rc.address} ({rc.action})"
+        for attr in rc.attribute_changes():
+            yield f"    {attr.path}: {json.dumps(attr.before)} -> {json.dumps(attr.after)}"
 
 
 def _indent(lines: Iterable[str], width: int) -> list[str]:

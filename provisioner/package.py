@@ -57,9 +57,7 @@ def build_lambda_packages(dest_dir: Path) -> dict[str, LambdaPackage]:
     packages = {}
     for name, handler in LAMBDA_FUNCTIONS.items():
         target = dest_dir / f"{name}.zip"
-        if not (
-            target.is_file() and target.stat().st_size == len(payload) and target.read_bytes() == payload
-        ):
+        if not (target.is_file() and target.stat().st_size == len(payload) and target.read_bytes() == payload):
             tmp = target.with_suffix(".zip.tmp")
             tmp.write_bytes(payload)
             tmp.replace(target)

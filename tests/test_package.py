@@ -18,12 +18,16 @@ ALLOWED_TOP = {"boto3", "botocore", "provisioner"} | set(sys.stdlib_module_names
 def test_builds_are_byte_identical_and_hashed_like_filebase64sha256(tmp_path: Path) -> None:
     first = build_lambda_packages(tmp_path / "a")
     second = build_lambda_packages(tmp_path / "b")
-    assert set(first) == set(LAMBDA_FUNCTIONS) == {
-        "findings_importer",
-        "cloudtrail_normalizer",
-        "waf_normalizer",
-        "guardduty_normalizer",
-    }
+    assert (
+        set(first)
+        == set(LAMBDA_FUNCTIONS)
+        == {
+            "findings_importer",
+            "cloudtrail_normalizer",
+            "waf_normalizer",
+            "guardduty_normalizer",
+        }
+    )
     for name, package in first.items():
         data = package.filename.read_bytes()
         assert data == second[name].filename.read_bytes()
@@ -76,9 +80,11 @@ def test_every_handler_imports_from_the_extracted_zip(tmp_path: Path) -> None:
     root = tmp_path / "task"
     with zipfile.ZipFile(package.filename) as archive:
         archive.extractall(root)
-    checks = "; ".join(
-        f"import importlib; assert callable(getattr(importlib.import_module({h.rsplit('.', 1)[0]!r}), {h.rsplit('.', 1)[1]!r}))"
-        for h in LAMBDA_FUNCTIONS.values()
+    targets = [tuple(h.rsplit(".", 1)) for h in LAMBDA_FUNCTIONS.values()]
+    checks = "; ".join(f"assert callable(getattr(importlib.import_module({m!r}), {f!r}))" for m, f in targets)
+    where = str(root)
+    code = (
+        f"import importlib, sys; sys.path.insert(0, {where!r}); {checks}; "
+        f"import provisioner; assert provisioner.__file__.startswith({where!r})"
     )
-    code = f"import sys; sys.path.insert(0, {str(root)!r}); {checks}; import provisioner; assert provisioner.__file__.startswith({str(root)!r})"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, timeout=60)

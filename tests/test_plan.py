@@ -90,9 +90,7 @@ def test_attribute_diffs_show_plain_values_and_mask_sensitive_ones() -> None:
     # The token was rotated: the change shows, its values do not; the unchanged plain trigger is not listed.
     assert secret["triggers.token"] == (SENSITIVE, SENSITIVE)
     assert "triggers.plain" not in secret
-    created = {
-        a.path: a.after for a in Plan.from_json(load("create.json")).resource_changes[2].attribute_changes()
-    }
+    created = {a.path: a.after for a in Plan.from_json(load("create.json")).resource_changes[2].attribute_changes()}
     assert created == {"id": UNKNOWN, "triggers.plain": "visible", "triggers.token": SENSITIVE}
 
 
@@ -153,9 +151,7 @@ def test_drift_from_a_real_refresh_only_plan() -> None:
         assert SECRET not in text
     assert result.to_json()["has_drift"] is True
     # The normal plan also lists the drift it refreshed over.
-    assert [rc.address for rc in Plan.from_json(load("drift_plan.json")).summary().drift] == [
-        "null_resource.secret"
-    ]
+    assert [rc.address for rc in Plan.from_json(load("drift_plan.json")).summary().drift] == ["null_resource.secret"]
 
 
 def test_no_drift_when_neither_plan_has_changes() -> None:

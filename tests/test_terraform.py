@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -107,10 +108,23 @@ def root_text(version: str = "1") -> str:
     return ROOT % {"secret": SECRET, "version": version}
 
 
-def applied(tf: Terraform) -> Terraform:
+@pytest.fixture(scope="module")
+def applied_template(tmp_path_factory: pytest.TempPathFactory, binary: TerraformBinary, plugin_dir: Path) -> Path:
+    """ROOT initialised and applied once per module; tests work on copies (saves three terraform runs each)."""
+    root = tmp_path_factory.mktemp("applied") / "root"
+    root.mkdir()
+    (root / "main.tf").write_text(root_text())
+    tf = Terraform(root, binary=binary, plugin_dir=plugin_dir, env={"TF_CLI_CONFIG_FILE": ""})
     tf.init()
-    tf.apply(tf.plan(tf.workdir / "first.tfplan").plan_file)
-    return tf
+    tf.apply(tf.plan(root / "first.tfplan").plan_file)
+    return root
+
+
+@pytest.fixture()
+def applied(applied_template: Path, tmp_path: Path, binary: TerraformBinary, plugin_dir: Path) -> Terraform:
+    root = tmp_path / "applied"
+    shutil.copytree(applied_template, root, symlinks=True)
+    return Terraform(root, binary=binary, plugin_dir=plugin_dir)
 
 
 def test_find_terraform_reports_the_version(binary: TerraformBinary, terraform_bin: Path) -> None:
@@ -168,8 +182,8 @@ def test_init_plan_apply_roundtrip(make_root: Callable[..., Terraform]) -> None:
     assert not Plan.from_json(tf.show_json(again.plan_file)).has_changes
 
 
-def test_a_replace_counts_once_and_progress_follows_it(make_root: Callable[..., Terraform]) -> None:
-    tf = applied(make_root(root_text("1")))
+def test_a_replace_counts_once_and_progress_follows_it(applied: Terraform) -> None:
+    tf = applied
     (tf.workdir / "main.tf").write_text(root_text("2"))
     outcome = tf.plan(tf.workdir / "replace.tfplan")
     assert (outcome.counts.add, outcome.counts.remove) == (1, 1)  # Terraform counts both halves
@@ -186,8 +200,8 @@ def test_a_replace_counts_once_and_progress_follows_it(make_root: Callable[..., 
     assert lines[-1].startswith("[1/1 ") and "1 added, 0 changed, 1 destroyed" in lines[-1]
 
 
-def test_destroy_is_a_reviewed_plan(make_root: Callable[..., Terraform]) -> None:
-    tf = applied(make_root(root_text()))
+def test_destroy_is_a_reviewed_plan(applied: Terraform) -> None:
+    tf = applied
     seen: list[PlanOutcome] = []
 
     def refuse(outcome: PlanOutcome) -> bool:
@@ -204,8 +218,8 @@ def test_destroy_is_a_reviewed_plan(make_root: Callable[..., Terraform]) -> None
     assert tf.state_list() == []
 
 
-def test_drift_verdicts_come_from_the_plan_json(make_root: Callable[..., Terraform]) -> None:
-    tf = applied(make_root(root_text()))
+def test_drift_verdicts_come_from_the_plan_json(applied: Terraform) -> None:
+    tf = applied
     refresh = tf.plan(tf.workdir / "refresh.tfplan", refresh_only=True)
     # Terraform 1.0 exits 2 here while saying "No changes": the exit code alone would cry drift.
     assert refresh.returncode == 2 and not refresh.has_changes
@@ -256,9 +270,7 @@ def test_config_errors_become_terraform_errors_with_file_and_line(
 
     # init has no -json on 1.0: its human output is parsed instead.
     broken = make_root('variable "x" {\n  default = \n}\n', name="broken")
-    with pytest.raises(
-        TerraformError, match=r"terraform init failed \(exit 1\): main.tf:2: Invalid expression"
-    ):
+    with pytest.raises(TerraformError, match=r"terraform init failed \(exit 1\): main.tf:2: Invalid expression"):
         broken.init()
 
 
@@ -308,9 +320,7 @@ def test_lock_id_is_read_from_plain_diagnostics() -> None:
     assert "6f1a2c3d-1111-2222-3333-444455556666" in diags[0].detail
 
 
-def _start_slow_apply(
-    tmp_path: Path, plugin_dir: Path, terraform_bin: Path
-) -> tuple[subprocess.Popen[str], Path]:
+def _start_slow_apply(tmp_path: Path, plugin_dir: Path, terraform_bin: Path) -> tuple[subprocess.Popen[str], Path]:
     root = tmp_path / "slow"
     root.mkdir()
     (root / "main.tf").write_text(SLOW_ROOT)
@@ -353,9 +363,7 @@ def test_first_ctrl_c_lets_terraform_finish_and_release_its_lock(
     assert not (root / LOCAL_LOCK_FILE).exists()
 
 
-def test_second_ctrl_c_stops_waiting_and_names_the_lock(
-    tmp_path: Path, plugin_dir: Path, terraform_bin: Path
-) -> None:
+def test_second_ctrl_c_stops_waiting_and_names_the_lock(tmp_path: Path, plugin_dir: Path, terraform_bin: Path) -> None:
     child, root = _start_slow_apply(tmp_path, plugin_dir, terraform_bin)
     # Terraform leads its own process group (its session). Freezing the group stands in for a terraform
     # stuck on a slow cloud call: only the second Ctrl-C ends the wait.
@@ -375,3 +383,19 @@ def test_second_ctrl_c_stops_waiting_and_names_the_lock(
     assert "Interrupted twice" in stderr
     assert f"force-unlock {lock_id}" in stderr
     assert (root / LOCAL_LOCK_FILE).exists()
+
+
+def test_a_failing_event_handler_does_not_orphan_terraform(applied: Terraform) -> None:
+    tf = applied
+    (tf.workdir / "main.tf").write_text(root_text("2"))
+    outcome = tf.plan(tf.workdir / "p.tfplan")
+
+    def broken(event: dict[str, Any]) -> None:
+        if event["type"] == "apply_start":
+            raise RuntimeError("display broke")
+
+    with pytest.raises(RuntimeError, match="display broke"):
+        tf.apply(outcome.plan_file, on_event=broken)
+    # Terraform was waited for: it finished the apply, wrote state and released its lock.
+    assert not (tf.workdir / LOCAL_LOCK_FILE).exists()
+    assert not tf.plan(tf.workdir / "again.tfplan").has_changes

@@ -151,7 +151,7 @@ data "aws_iam_policy_document" "normalizer" {
   statement {
     sid       = "IndexFindings"
     actions   = ["es:ESHttpPost", "es:ESHttpPut"]
-    resources = ["${var.opensearch_domain_arn}/_bulk", "${var.opensearch_domain_arn}/${var.index_prefix}*"]
+    resources = ["${var.opensearch_domain_arn}/_bulk", "${var.opensearch_domain_arn}/${var.index_prefix}-guardduty-*"]
   }
 }
 

@@ -18,8 +18,11 @@ locals {
   azs        = data.aws_availability_zones.available.names
   nat        = var.egress_mode == "nat"
 
+  # Terraform 1.0 has no cross-variable validation: this conversion fails the plan with a readable message.
+  nat_has_subnets = local.nat && length(var.public_subnet_cidrs) == 0 ? tobool("egress_mode \"nat\" needs at least one public_subnet_cidrs entry") : true
+
   # Public subnets exist only to hold NAT gateways.
-  public_cidrs = local.nat ? var.public_subnet_cidrs : []
+  public_cidrs = local.nat && local.nat_has_subnets ? var.public_subnet_cidrs : []
   nat_count    = local.nat ? (var.single_nat_gateway ? 1 : length(var.public_subnet_cidrs)) : 0
 
   # An interface endpoint takes at most one subnet per zone; subnets are laid out round-robin over the

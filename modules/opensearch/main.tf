@@ -104,6 +104,27 @@ resource "aws_vpc_security_group_ingress_rule" "vpc" {
   tags              = var.tags
 }
 
+# Members of the group reach each other on 443: Firehose delivers to the domain through this group (waf module).
+resource "aws_vpc_security_group_ingress_rule" "members" {
+  security_group_id            = aws_security_group.this.id
+  description                  = "HTTPS from members of this group (Firehose delivery)"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.this.id
+  tags                         = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "members" {
+  security_group_id            = aws_security_group.this.id
+  description                  = "HTTPS to members of this group (Firehose delivery to the domain)"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.this.id
+  tags                         = var.tags
+}
+
 resource "aws_vpc_security_group_ingress_rule" "clients" {
   for_each = toset(var.allowed_security_group_ids)
 

@@ -81,7 +81,7 @@ variable "ingest_role_arns" {
 variable "ingest_index_patterns" {
   description = "Index name patterns the ingest roles may write to (the normalisers' INDEX_PREFIX values and the WAF Firehose index)."
   type        = list(string)
-  default     = ["cloudtrail*", "guardduty*", "waf*"]
+  default     = ["logs-cloudtrail-*", "logs-guardduty-*", "logs-waf-*"]
 
   validation {
     condition     = length(var.ingest_index_patterns) > 0 && alltrue([for p in var.ingest_index_patterns : can(regex("^[a-z0-9][a-z0-9_.-]*\\*?$", p))])

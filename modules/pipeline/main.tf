@@ -18,12 +18,12 @@ locals {
   }
   threshold = local.thresholds[var.fail_on_severity]
 
-  # Report keys are <tool>/<repository>/<branch>/<build_id>/report.json: slashes inside the repository or
-  # branch name would add key segments, so they become underscores.
+  # Report keys are <tool>/<repository>/<branch>/<build_id>/report.json. The importer reads the repository as
+  # every segment between tool and branch (owner/name stays intact), so only the branch must be one segment.
   report_env = {
-    REPORT_BUCKET   = var.report_bucket_id
-    REPOSITORY_SLUG = replace(var.repository, "/[^A-Za-z0-9._=-]/", "_")
-    BRANCH_SLUG     = replace(var.branch, "/[^A-Za-z0-9._=-]/", "_")
+    REPORT_BUCKET = var.report_bucket_id
+    REPOSITORY    = var.repository
+    BRANCH_SLUG   = replace(var.branch, "/[^A-Za-z0-9._=-]/", "_")
   }
 
   all_projects = {
@@ -96,8 +96,13 @@ locals {
   }
   projects = { for k, v in local.all_projects : k => v if k != "deploy" || var.deploy_enabled }
 
+  # Terraform 1.0 has no cross-variable validation: this conversion fails the plan with a readable message.
+  connection_given = !local.codecommit && var.connection_arn == null ? tobool("source_provider CodeStarSourceConnection needs connection_arn") : true
+
   subnet_arns = [for s in var.subnet_ids : "${local.arn_prefix}:ec2:${var.region}:${local.account_id}:subnet/${s}"]
-  source_arn  = local.codecommit ? "${local.arn_prefix}:codecommit:${var.region}:${local.account_id}:${var.repository}" : var.connection_arn
+  source_arn = local.codecommit ? "${local.arn_prefix}:codecommit:${var.region}:${local.account_id}:${var.repository}" : (
+    local.connection_given ? var.connection_arn : null
+  )
 }
 
 # --- Artifact bucket -----------------------------------------------------------------------------------------
@@ -527,7 +532,7 @@ resource "aws_codepipeline" "this" {
         PollForSourceChanges = "false"
         OutputArtifactFormat = "CODE_ZIP"
         } : {
-        ConnectionArn        = var.connection_arn
+        ConnectionArn        = local.source_arn
         FullRepositoryId     = var.repository
         BranchName           = var.branch
         OutputArtifactFormat = "CODE_ZIP"

@@ -7,125 +7,85 @@ locals {
   partition  = data.aws_partition.current.partition
 }
 
-# The key policy lets the account administer the key through IAM and admits each AWS service of this stack
-# only for its own kind of resource in this account.
-data "aws_iam_policy_document" "kms" {
-  #checkov:skip=CKV_AWS_109:Key policy, not an identity policy: Resource "*" is this key only; root delegates to IAM.
-  #checkov:skip=CKV_AWS_111:Key policy, not an identity policy: Resource "*" is this key only; services are condition-scoped.
-  #checkov:skip=CKV_AWS_356:Key policy, not an identity policy: a key policy's Resource must be "*" (this key).
-  statement {
-    sid       = "AccountAdministersKeyThroughIam"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
+# The key policy lets the account administer the key through IAM (roles get key use only through their own
+# least-privilege policies) and admits each AWS service of this stack only for its own resources in this account.
+# It is a resource policy, where "Resource": "*" means this key; written as an object so tests can read it.
+locals {
+  account_root = "arn:${local.partition}:iam::${local.account_id}:root"
+  source_account = {
+    "aws:SourceAccount" = local.account_id
   }
 
-  statement {
-    sid       = "CloudTrailEncryptsTrailLogs"
-    actions   = ["kms:GenerateDataKey*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudtrail.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringLike"
-      variable = "kms:EncryptionContext:aws:cloudtrail:arn"
-      values   = ["arn:${local.partition}:cloudtrail:*:${local.account_id}:trail/${var.name_prefix}-*"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-
-  statement {
-    sid       = "CloudTrailDescribesKey"
-    actions   = ["kms:DescribeKey"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudtrail.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-
-  statement {
-    sid = "CloudWatchLogsEncryptsLogGroups"
-    actions = [
-      "kms:Encrypt*",
-      "kms:Decrypt*",
-      "kms:ReEncrypt*",
-      "kms:GenerateDataKey*",
-      "kms:Describe*",
+  key_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministersKeyThroughIam"
+        Effect    = "Allow"
+        Principal = { AWS = local.account_root }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudTrailEncryptsTrailLogs"
+        Effect    = "Allow"
+        Principal = { Service = "cloudtrail.amazonaws.com" }
+        Action    = "kms:GenerateDataKey*"
+        Resource  = "*"
+        Condition = {
+          StringLike = {
+            "kms:EncryptionContext:aws:cloudtrail:arn" = "arn:${local.partition}:cloudtrail:*:${local.account_id}:trail/${var.name_prefix}-*"
+          }
+          StringEquals = local.source_account
+        }
+      },
+      {
+        Sid       = "CloudTrailDescribesKey"
+        Effect    = "Allow"
+        Principal = { Service = "cloudtrail.amazonaws.com" }
+        Action    = "kms:DescribeKey"
+        Resource  = "*"
+        Condition = { StringEquals = local.source_account }
+      },
+      {
+        Sid       = "CloudWatchLogsEncryptsLogGroups"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${var.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*"
+          }
+        }
+      },
+      {
+        Sid       = "GuardDutyEncryptsPublishedFindings"
+        Effect    = "Allow"
+        Principal = { Service = "guardduty.amazonaws.com" }
+        Action    = "kms:GenerateDataKey"
+        Resource  = "*"
+        Condition = {
+          StringEquals = local.source_account
+          ArnLike = {
+            "aws:SourceArn" = "arn:${local.partition}:guardduty:${var.region}:${local.account_id}:detector/*"
+          }
+        }
+      },
+      {
+        # EventBridge rules, CloudWatch alarms and CloudTrail delivery notifications publish to encrypted topics.
+        Sid       = "TopicPublishersUseEncryptedTopics"
+        Effect    = "Allow"
+        Principal = { Service = ["events.amazonaws.com", "cloudwatch.amazonaws.com", "cloudtrail.amazonaws.com"] }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = {
+            "kms:ViaService" = "sns.${var.region}.amazonaws.com"
+          }
+        }
+      },
     ]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${var.region}.amazonaws.com"]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*"]
-    }
-  }
-
-  statement {
-    sid       = "GuardDutyEncryptsPublishedFindings"
-    actions   = ["kms:GenerateDataKey"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["guardduty.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:guardduty:${var.region}:${local.account_id}:detector/*"]
-    }
-  }
-
-  # EventBridge rules, CloudWatch alarms and CloudTrail delivery notifications publish to encrypted topics.
-  statement {
-    sid       = "TopicPublishersUseEncryptedTopics"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com", "cloudwatch.amazonaws.com", "cloudtrail.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["sns.${var.region}.amazonaws.com"]
-    }
   }
 }
 
@@ -133,7 +93,7 @@ resource "aws_kms_key" "this" {
   description             = "${var.name_prefix} stack encryption key (logs, buckets, topics, OpenSearch)"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_deletion_window_days
-  policy                  = data.aws_iam_policy_document.kms.json
+  policy                  = jsonencode(local.key_policy)
   tags                    = var.tags
 }
 

@@ -168,24 +168,6 @@ resource "aws_cloudwatch_log_stream" "s3" {
   log_group_name = aws_cloudwatch_log_group.firehose.name
 }
 
-resource "aws_security_group" "firehose" {
-  #checkov:skip=CKV2_AWS_5:Attached by the Firehose stream's opensearch_configuration.vpc_config, which the check does not follow.
-  name        = "${local.stream_name}-firehose"
-  description = "Firehose network interfaces delivering WAF logs to OpenSearch"
-  vpc_id      = var.vpc_id
-  tags        = var.tags
-}
-
-resource "aws_vpc_security_group_egress_rule" "firehose_https" {
-  security_group_id = aws_security_group.firehose.id
-  description       = "HTTPS to OpenSearch inside the VPC"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = var.vpc_cidr
-  tags              = var.tags
-}
-
 data "aws_iam_policy_document" "firehose" {
   statement {
     sid = "WriteBackupBucket"
@@ -260,7 +242,7 @@ data "aws_iam_policy_document" "firehose" {
     sid     = "ManageDeliveryInterfaces"
     actions = ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface"]
     resources = concat(
-      ["${local.ec2_arn}:network-interface/*", "${local.ec2_arn}:security-group/${aws_security_group.firehose.id}"],
+      ["${local.ec2_arn}:network-interface/*", "${local.ec2_arn}:security-group/${var.opensearch_security_group_id}"],
       [for s in var.subnet_ids : "${local.ec2_arn}:subnet/${s}"],
     )
   }
@@ -314,9 +296,10 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
       }
     }
 
+    # The domain's own security group, whose members may reach each other on 443 (opensearch module).
     vpc_config {
       subnet_ids         = var.subnet_ids
-      security_group_ids = [aws_security_group.firehose.id]
+      security_group_ids = [var.opensearch_security_group_id]
       role_arn           = aws_iam_role.firehose.arn
     }
 

@@ -51,6 +51,11 @@ variable "normalizer_log_retention_days" {
   default     = 365
 }
 
+variable "opensearch_security_group_id" {
+  description = "Security group of the OpenSearch domain; Firehose delivers through it (members reach each other on 443)."
+  type        = string
+}
+
 variable "kms_key_arn" {
   description = "Stack KMS key (Firehose, backup bucket, log group, Lambda)."
   type        = string
@@ -135,9 +140,9 @@ variable "alb_arn" {
 }
 
 variable "index_name" {
-  description = "OpenSearch index Firehose writes to (rotated daily; must match an ingest_index_patterns entry of the opensearch module)."
+  description = "OpenSearch index Firehose writes to, rotated daily as <index_name>-YYYY-MM-DD (must match an ingest_index_patterns entry of the opensearch module)."
   type        = string
-  default     = "waf"
+  default     = "logs-waf"
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9_-]*$", var.index_name))

@@ -189,8 +189,8 @@ resource "aws_ssm_document" "scan" {
       }
       ReportKey = {
         type           = "String"
-        description    = "Object key of the report: zap/<repository>/<branch>/<build_id>/report.json."
-        allowedPattern = "^zap/[A-Za-z0-9._=-]+/[A-Za-z0-9._=-]+/[A-Za-z0-9._=-]+/report\\.json$"
+        description    = "Object key of the report: zap/<repository (may be owner/name)>/<branch>/<build_id>/report.json."
+        allowedPattern = "^zap(/[A-Za-z0-9_=-][A-Za-z0-9._=-]*){3,}/report\\.json$"
       }
       ScanMode = {
         type          = "String"
@@ -210,7 +210,7 @@ resource "aws_ssm_document" "scan" {
         action = "aws:runShellScript"
         name   = "zapScan"
         inputs = {
-          timeoutSeconds = tostring(var.scan_timeout_minutes * 60 + 300)
+          timeoutSeconds = var.scan_timeout_minutes * 60 + 300
           runCommand = concat(
             [
               "TARGET_URL='{{ TargetUrl }}'",

@@ -7,6 +7,7 @@ OpenSearch domains; real AWS lists them in both, so results are de-duplicated by
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,10 +44,8 @@ def parse_arn(arn: str) -> tuple[str, str]:
     if len(parts) < 6 or parts[0] != "arn":
         return "", ""
     service, resource = parts[2], parts[5]
-    for separator in ("/", ":"):
-        if separator in resource:
-            return service, resource.split(separator, 1)[0]
-    return service, _BARE_RESOURCE_TYPES.get(service, resource)
+    kind = re.split(r"[/:]", resource, maxsplit=1)
+    return service, kind[0] if len(kind) > 1 else _BARE_RESOURCE_TYPES.get(service, resource)
 
 
 def find_tagged_resources(region: str, tags: Mapping[str, str]) -> list[TaggedResource]:

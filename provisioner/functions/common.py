@@ -26,9 +26,7 @@ def load_json(data: bytes, source: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FunctionInputError(
-            source, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+        raise FunctionInputError(source, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise FunctionInputError(source, "JSON nested too deeply") from None
 

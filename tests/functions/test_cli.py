@@ -17,7 +17,8 @@ COMMON = ["--account", ACCOUNT, "--region", REGION, "--repository", "org/app", "
 
 def test_convert_prints_a_json_array_of_asff() -> None:
     result = runner.invoke(
-        app, ["findings", "convert", "--tool", "sonarqube", str(DATA / "sonarqube/sonarqube-pr-issues-page.json"), *COMMON]
+        app,
+        ["findings", "convert", "--tool", "sonarqube", str(DATA / "sonarqube/sonarqube-pr-issues-page.json"), *COMMON],
     )
     assert result.exit_code == 0, result.output
     findings = json.loads(result.stdout)
@@ -35,7 +36,9 @@ def test_bad_input_exits_2_with_file_and_reason(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "cannot read" in missing.stderr
     bad_account = [*COMMON]
     bad_account[1] = "12345"
-    wrong = runner.invoke(app, ["findings", "convert", "--tool", "zap", str(DATA / "zap/basic-traditional-json.json"), *bad_account])
+    wrong = runner.invoke(
+        app, ["findings", "convert", "--tool", "zap", str(DATA / "zap/basic-traditional-json.json"), *bad_account]
+    )
     assert wrong.exit_code == 2 and "12-digit" in wrong.stderr
 
 

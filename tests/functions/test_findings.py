@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,13 @@ from provisioner.functions.findings.sonarqube import issue_severity
 from tests.functions.helpers import ACCOUNT, DATA, REGION, asff_errors
 
 CTX = FindingContext(ACCOUNT, REGION, repository="org/app", branch="main", commit="abc123", build_id="17")
-NORMALIZED_RANGE = {"INFORMATIONAL": (0, 0), "LOW": (1, 39), "MEDIUM": (40, 69), "HIGH": (70, 89), "CRITICAL": (90, 100)}
+NORMALIZED_RANGE = {
+    "INFORMATIONAL": (0, 0),
+    "LOW": (1, 39),
+    "MEDIUM": (40, 69),
+    "HIGH": (70, 89),
+    "CRITICAL": (90, 100),
+}
 
 REPORTS = [
     ("zap", "zap/report_json-2.8.0.json", 3),
@@ -28,7 +35,7 @@ REPORTS = [
 ]
 
 
-def convert(tool: str, name: str, ctx: FindingContext = CTX) -> list[dict]:
+def convert(tool: str, name: str, ctx: FindingContext = CTX) -> list[dict[str, Any]]:
     return convert_report(tool, (DATA / name).read_bytes(), ctx, source=name).findings
 
 
@@ -115,7 +122,10 @@ def test_sonarqube_impacts_win_over_legacy_severity_and_accepted_is_suppressed()
 
 def test_sonarqube_legacy_page_skips_closed_issues() -> None:
     findings = convert("sonarqube", "sonarqube/sonarqube-pr-issues-page.json")
-    assert {f["ProductFields"]["sonarqube/IssueKey"] for f in findings} == {"AX2GHjk1-Wk2ioy15Nrv", "AX2GHjk1-Wk2ioy15Nrw"}
+    assert {f["ProductFields"]["sonarqube/IssueKey"] for f in findings} == {
+        "AX2GHjk1-Wk2ioy15Nrv",
+        "AX2GHjk1-Wk2ioy15Nrw",
+    }
     assert {f["Severity"]["Label"] for f in findings} == {"MEDIUM"}  # MAJOR
     assert "Location: pkg/newwrong.go:5" in findings[0]["Description"]
 
@@ -147,7 +157,11 @@ def test_sonarqube_all_pages_are_merged_and_a_missing_page_is_refused() -> None:
         ("zap", b"[1, 2]", "not a ZAP JSON report"),
         ("zap", b"\xff\xfe\x00garbage", "not UTF-8"),
         ("zap", b"   ", "empty file"),
-        ("dependency-check", b'{"reportSchema": "2.0", "dependencies": []}', "unsupported Dependency-Check reportSchema 2.0"),
+        (
+            "dependency-check",
+            b'{"reportSchema": "2.0", "dependencies": []}',
+            "unsupported Dependency-Check reportSchema 2.0",
+        ),
         ("dependency-check", b'{"reportSchema": "1.1", "dependencies": {}}', "no 'dependencies' list"),
         ("sonarqube", b'{"paging": {"total": 1}}', "not an api/issues/search response"),
         ("trivy", b"{}", "unknown tool"),

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
 
+from provisioner.functions.errors import FunctionInputError
 from provisioner.functions.findings import FindingContext, convert_report, import_findings
 from provisioner.functions.findings.handler import lambda_handler, parse_key
-from provisioner.functions.errors import FunctionInputError
 from tests.functions.helpers import ACCOUNT, DATA, REGION, LambdaContext
 
 CTX = FindingContext(ACCOUNT, REGION, repository="org-app", branch="main", commit="abc", build_id="1")
 ZAP = DATA / "zap/report_json-2.8.0.json"
 
 
-def _all_findings(client) -> list[dict]:
+def _all_findings(client: Any) -> list[dict[str, Any]]:
     return [f for page in client.get_paginator("get_findings").paginate() for f in page["Findings"]]
-
-
-def _no_sleep(log: list[float]):
-    return log.append
 
 
 def test_reimport_updates_instead_of_duplicating_and_gone_findings_are_archived(aws: str) -> None:
@@ -60,7 +57,7 @@ def test_failed_findings_are_retried_with_backoff_and_counted(aws: str) -> None:
     findings = convert_report("zap", ZAP.read_bytes(), CTX).findings
     findings[1]["Resources"] = []  # Security Hub refuses a finding without a resource
     sleeps: list[float] = []
-    result = import_findings(client, "zap", findings, CTX, sleep=_no_sleep(sleeps))
+    result = import_findings(client, "zap", findings, CTX, sleep=sleeps.append)
     assert (result.imported, result.failed) == (2, 1)
     assert result.failed_ids == [findings[1]["Id"]]
     assert sleeps == [0.5, 1.0, 2.0]
@@ -70,7 +67,8 @@ def test_batches_hold_at_most_100_findings(aws: str) -> None:
     client = boto3.client("securityhub", region_name=REGION)
     calls: list[int] = []
     client.meta.events.register(
-        "provide-client-params.securityhub.BatchImportFindings", lambda params, **_: calls.append(len(params["Findings"]))
+        "provide-client-params.securityhub.BatchImportFindings",
+        lambda params, **_: calls.append(len(params["Findings"])),
     )
     base = convert_report("zap", ZAP.read_bytes(), CTX).findings[0]
     many = [{**base, "Id": f"{base['Id']}-{n}"} for n in range(250)]
@@ -81,7 +79,7 @@ def test_batches_hold_at_most_100_findings(aws: str) -> None:
 
 def test_lambda_handler_imports_an_s3_report(aws: str) -> None:
     s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket="reports", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.create_bucket(Bucket="reports", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     key = "dependency-check/org/app/main/42/dependency-check-report.json"
     s3.put_object(
         Bucket="reports",
@@ -100,7 +98,7 @@ def test_lambda_handler_imports_an_s3_report(aws: str) -> None:
 
 def test_lambda_handler_direct_invocation_rejects_a_bad_report_without_raising(aws: str) -> None:
     s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket="reports", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.create_bucket(Bucket="reports", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.put_object(Bucket="reports", Key="upload.json", Body=b'{"site": [')
     payload = {"bucket": "reports", "key": "upload.json", "tool": "zap", "repository": "r", "branch": "b"}
     (result,) = lambda_handler(payload, LambdaContext())["results"]

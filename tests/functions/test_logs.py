@@ -8,11 +8,12 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from botocore.credentials import Credentials
 
-from provisioner.functions.logs import handlers, normalize, normalize_records
+from provisioner.functions.logs import cloudtrail, handlers, normalize, normalize_records
 from provisioner.functions.logs.guardduty import severity_label
 from provisioner.functions.logs.opensearch import BulkError, BulkIndexer
 from provisioner.functions.logs.waf import transform_firehose
@@ -87,7 +88,7 @@ def test_one_bad_record_never_loses_the_others() -> None:
     docs, skipped = normalize("cloudtrail", "\n".join(lines).encode())
     assert (len(docs), skipped) == (3, 4)
     event = {"awslogs": {"data": _cwl_payload([*CT_SERVICE, "not json", CT_LINES[1]])}}
-    recs_docs, recs_skipped = handlers.cloudtrail.records_from_object(event)
+    recs_docs, recs_skipped = cloudtrail.records_from_object(event)
     assert (len(recs_docs), recs_skipped) == (2, 1)
 
 
@@ -114,13 +115,19 @@ def test_waf_fields() -> None:
 
 
 def test_waf_firehose_processor_never_fails_the_batch() -> None:
-    records = [{"recordId": f"r{n}", "data": base64.b64encode(line.encode()).decode()} for n, line in enumerate(WAF_LINES)]
+    records = [
+        {"recordId": f"r{n}", "data": base64.b64encode(line.encode()).decode()} for n, line in enumerate(WAF_LINES)
+    ]
     records += [
         {"recordId": "truncated", "data": base64.b64encode(WAF_LINES[0][:50].encode()).decode()},
         {"recordId": "not-base64", "data": "%%%"},
         {"recordId": "no-request", "data": base64.b64encode(b'{"timestamp": 1, "action": "BLOCK"}').decode()},
     ]
-    event = {"invocationId": "i", "deliveryStreamArn": "arn:aws:firehose:us-east-1:1:deliverystream/waf", "records": records}
+    event = {
+        "invocationId": "i",
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:1:deliverystream/waf",
+        "records": records,
+    }
     response = handlers.waf_firehose_handler(event, None)
     results = {r["recordId"]: r["result"] for r in response["records"]}
     assert [r["recordId"] for r in response["records"]] == [r["recordId"] for r in records]
@@ -159,7 +166,16 @@ def test_guardduty_fields_and_eventbridge_envelope() -> None:
 
 @pytest.mark.parametrize(
     ("value", "label"),
-    [(0.1, "Low"), (3.9, "Low"), (4.0, "Medium"), (6.9, "Medium"), (7.0, "High"), (8.9, "High"), (9.0, "Critical"), (10, "Critical")],
+    [
+        (0.1, "Low"),
+        (3.9, "Low"),
+        (4.0, "Medium"),
+        (6.9, "Medium"),
+        (7.0, "High"),
+        (8.9, "High"),
+        (9.0, "Critical"),
+        (10, "Critical"),
+    ],
 )
 def test_guardduty_severity_bands(value: float, label: str) -> None:
     assert severity_label(value) == label
@@ -168,8 +184,8 @@ def test_guardduty_severity_bands(value: float, label: str) -> None:
 class _Bulk(BaseHTTPRequestHandler):
     """A stand-in OpenSearch `_bulk`: answers from a script and records what it received."""
 
-    script: list[object] = []
-    received: list[tuple[dict[str, str], bytes]] = []
+    script: ClassVar[list[object]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -181,7 +197,10 @@ class _Bulk(BaseHTTPRequestHandler):
             self.end_headers()
             return
         statuses = step if isinstance(step, list) else [201] * (len(lines) // 2)
-        items = [{"index": {"status": s, **({"error": {"type": "mapper_parsing_exception"}} if s >= 400 else {})}} for s in statuses]
+        items = [
+            {"index": {"status": s, **({"error": {"type": "mapper_parsing_exception"}} if s >= 400 else {})}}
+            for s in statuses
+        ]
         payload = json.dumps({"errors": any(s >= 300 for s in statuses), "items": items}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -212,12 +231,16 @@ def test_bulk_indexing_signs_with_sigv4_and_uses_daily_indices(bulk_server: str)
     docs, _ = normalize("cloudtrail", "\n".join(CT_LINES).encode())
     result = BulkIndexer(bulk_server, "us-east-2", CREDS, prefix="sec").index("cloudtrail", docs)
     assert (result.indexed, result.failed) == (3, 0)
-    (headers, body), = _Bulk.received
+    ((headers, body),) = _Bulk.received
     assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert "/us-east-2/es/aws4_request" in headers["Authorization"]
     assert headers["X-Amz-Security-Token"] == "token-example"
     actions = [json.loads(line)["index"] for line in body.splitlines()[::2]]
-    assert [a["_index"] for a in actions] == ["sec-cloudtrail-2014.07.16", "sec-cloudtrail-2014.07.08", "sec-cloudtrail-2014.07.08"]
+    assert [a["_index"] for a in actions] == [
+        "sec-cloudtrail-2014.07.16",
+        "sec-cloudtrail-2014.07.08",
+        "sec-cloudtrail-2014.07.08",
+    ]
     # The sample's last two records share an eventID and time: one event, one _id (retries overwrite).
     assert len({a["_id"] for a in actions}) == 2
 

@@ -34,9 +34,7 @@ def convert(report: Any, ctx: FindingContext, source: str) -> tuple[list[dict[st
         raise FunctionInputError(source, "not a Dependency-Check JSON report (expected an object)")
     schema = str(report.get("reportSchema", ""))
     if schema and not schema.startswith("1."):
-        raise FunctionInputError(
-            source, f"unsupported Dependency-Check reportSchema {schema} (supported: 1.x)"
-        )
+        raise FunctionInputError(source, f"unsupported Dependency-Check reportSchema {schema} (supported: 1.x)")
     dependencies = report.get("dependencies")
     if not isinstance(dependencies, list):
         raise FunctionInputError(source, "Dependency-Check report has no 'dependencies' list")

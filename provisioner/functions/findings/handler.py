@@ -60,13 +60,9 @@ def _process(job: dict[str, str], s3: Any, securityhub: Any, account: str, regio
     key = unquote_plus(job.get("raw_key", "")) if "raw_key" in job else job.get("key", "")
     try:
         fields = parse_key(job["raw_key"]) if "raw_key" in job else {}
-        fields.update(
-            {k: job[k] for k in ("tool", "repository", "branch", "build_id", "commit") if job.get(k)}
-        )
+        fields.update({k: job[k] for k in ("tool", "repository", "branch", "build_id", "commit") if job.get(k)})
         if fields.get("tool") not in TOOLS:
-            raise FunctionInputError(
-                key, f"unknown tool {fields.get('tool')!r} (expected one of: {', '.join(TOOLS)})"
-            )
+            raise FunctionInputError(key, f"unknown tool {fields.get('tool')!r} (expected one of: {', '.join(TOOLS)})")
         obj = s3.get_object(Bucket=job["bucket"], Key=key)
         if int(obj.get("ContentLength", 0)) > MAX_REPORT_BYTES:
             raise FunctionInputError(key, f"report larger than {MAX_REPORT_BYTES} bytes")

@@ -69,15 +69,10 @@ def existing_in_scope(client: Any, product_arn: str, scope: str) -> dict[str, di
         "ProductFields": [{"Key": SCOPE_FIELD, "Value": scope, "Comparison": "EQUALS"}],
     }
     found: dict[str, dict[str, Any]] = {}
-    for page in client.get_paginator("get_findings").paginate(
-        Filters=filters, PaginationConfig={"PageSize": 100}
-    ):
+    for page in client.get_paginator("get_findings").paginate(Filters=filters, PaginationConfig={"PageSize": 100}):
         for finding in page.get("Findings", []):
             # Filtered again here: the filter is an optimisation, not something to trust blindly.
-            if (
-                finding.get("ProductArn") == product_arn
-                and finding.get("ProductFields", {}).get(SCOPE_FIELD) == scope
-            ):
+            if finding.get("ProductArn") == product_arn and finding.get("ProductFields", {}).get(SCOPE_FIELD) == scope:
                 found[finding["Id"]] = finding
     return found
 
@@ -159,8 +154,7 @@ def _resolve(
 ) -> None:
     stamp = now_iso()
     archived = [
-        {**{k: f[k] for k in _ARCHIVE_FIELDS if k in f}, "UpdatedAt": stamp, "RecordState": "ARCHIVED"}
-        for f in gone
+        {**{k: f[k] for k in _ARCHIVE_FIELDS if k in f}, "UpdatedAt": stamp, "RecordState": "ARCHIVED"} for f in gone
     ]
     ok, errors = batch_import(client, archived, sleep=sleep, max_attempts=max_attempts)
     result.resolved = len(ok)
@@ -177,6 +171,4 @@ def _resolve(
             result.warnings.append(f"workflow not set to RESOLVED: {type(exc).__name__}: {exc}")
             return
         for item in response.get("UnprocessedFindings", []):
-            result.warnings.append(
-                f"workflow not set to RESOLVED for {item.get('FindingIdentifier', {}).get('Id')}"
-            )
+            result.warnings.append(f"workflow not set to RESOLVED for {item.get('FindingIdentifier', {}).get('Id')}")

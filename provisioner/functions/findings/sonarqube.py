@@ -55,9 +55,7 @@ def convert(report: Any, ctx: FindingContext, source: str) -> tuple[list[dict[st
     skipped = 0
     for number, page in enumerate(pages, 1):
         if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
-            raise FunctionInputError(
-                source, f"page {number} is not an api/issues/search response (no 'issues')"
-            )
+            raise FunctionInputError(source, f"page {number} is not an api/issues/search response (no 'issues')")
         paging = as_dict(page.get("paging"))
         total = paging.get("total", page.get("total", 0))
         expected = max(expected, total if isinstance(total, int) else 0)

@@ -49,9 +49,7 @@ def normalize(source: str, data: bytes, *, name: str | None = None) -> tuple[lis
             recs, more = _unwrap_firehose(recs)
             skipped += more
     else:
-        raise FunctionInputError(
-            label, f"unknown log source {source!r} (expected one of: {', '.join(SOURCES)})"
-        )
+        raise FunctionInputError(label, f"unknown log source {source!r} (expected one of: {', '.join(SOURCES)})")
     docs, bad = normalize_records(source, recs)
     return docs, skipped + bad
 

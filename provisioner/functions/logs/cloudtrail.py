@@ -84,9 +84,7 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
     issuer = session.get("sessionIssuer") or {}
     error_code = rec.get("errorCode")
     response = rec.get("responseElements")
-    failed = error_code is not None or (
-        isinstance(response, dict) and response.get("ConsoleLogin") == "Failure"
-    )
+    failed = error_code is not None or (isinstance(response, dict) and response.get("ConsoleLogin") == "Failure")
     event: dict[str, Any] = {
         "dataset": DATASET,
         "kind": "event",

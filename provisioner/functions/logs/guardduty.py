@@ -58,9 +58,7 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(finding_type, str):
         raise TypeError("type is not a string")
     severity = float(finding["severity"])
-    timestamp = (
-        iso_utc(finding.get("updatedAt")) or iso_utc(finding.get("createdAt")) or iso_utc(rec.get("time"))
-    )
+    timestamp = iso_utc(finding.get("updatedAt")) or iso_utc(finding.get("createdAt")) or iso_utc(rec.get("time"))
     if timestamp is None:
         raise ValueError("no updatedAt/createdAt timestamp")
     service = as_dict(finding.get("service"))

@@ -119,9 +119,7 @@ class BulkIndexer:
             self.sleep(delay)
             pending = retry
         if status in _RETRY_STATUS or status == 0:
-            raise BulkError(
-                f"OpenSearch _bulk still failing after {self.max_attempts} attempts (HTTP {status})"
-            )
+            raise BulkError(f"OpenSearch _bulk still failing after {self.max_attempts} attempts (HTTP {status})")
         result.failed += len(retry)
         result.errors.append(f"{len(retry)} documents throttled after {self.max_attempts} attempts")
 
@@ -148,13 +146,9 @@ class BulkIndexer:
         return retry
 
     def _post(self, body: bytes) -> tuple[int, bytes]:
-        request = AWSRequest(
-            method="POST", url=self.url, data=body, headers={"Content-Type": "application/x-ndjson"}
-        )
+        request = AWSRequest(method="POST", url=self.url, data=body, headers={"Content-Type": "application/x-ndjson"})
         SigV4Auth(self.credentials, self.service, self.region).add_auth(request)
-        prepared = urllib.request.Request(
-            self.url, data=body, headers=dict(request.headers.items()), method="POST"
-        )
+        prepared = urllib.request.Request(self.url, data=body, headers=dict(request.headers.items()), method="POST")
         try:
             with urllib.request.urlopen(prepared, timeout=self.timeout) as response:
                 return int(response.status), response.read()

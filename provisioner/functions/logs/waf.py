@@ -136,9 +136,7 @@ def _aws_fields(rec: dict[str, Any], terminating: Any) -> dict[str, Any]:
             out[name] = rec[key]
     labels = rec.get("labels")
     if isinstance(labels, list):
-        out["labels"] = [
-            str(label.get("name")) for label in labels if isinstance(label, dict) and label.get("name")
-        ]
+        out["labels"] = [str(label.get("name")) for label in labels if isinstance(label, dict) and label.get("name")]
     return out
 
 

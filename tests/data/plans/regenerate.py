@@ -105,9 +105,7 @@ def main() -> None:
         # The runner's scrubbed events while applying mixed.json (create, replace, delete): progress tests.
         events: list[dict[str, object]] = []
         tf.apply(second.plan_file, on_event=events.append)
-        (HERE / "apply_events.jsonl").write_text(
-            "".join(json.dumps(e, sort_keys=True) + "\n" for e in events)
-        )
+        (HERE / "apply_events.jsonl").write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in events))
 
         # The null provider reads an empty id as "deleted outside Terraform": real drift, seen on refresh.
         state = json.loads((root / "terraform.tfstate").read_text())

@@ -322,7 +322,7 @@ class _DriftCommand(typer.core.TyperCommand):
 @app.command(cls=_DriftCommand)
 def drift(
     env: Annotated[
-        list[str] | None, typer.Option("--env", "-e", help="Environment to check (repeatable).")
+        list[str] | None, typer.Option("--env", "-e", metavar="NAME", help="An environment (repeatable).")
     ] = None,
     all_envs: Annotated[bool, typer.Option("--all", help="Check every environment.")] = False,
     parallel: Annotated[int, typer.Option("--parallel", help="Environments checked at once.")] = 4,

@@ -176,7 +176,8 @@ class DriftReport:
             where = f" ({env.region})" if env.region else ""
             lines.append(f"{env.workspace or env.environment}{where}: {env.status.upper()}")
             if env.terraform is not None:
-                lines += _indent(env.terraform.to_text().splitlines(), 2)
+                lines.append("  Terraform:")
+                lines += _indent(env.terraform.to_text().splitlines(), 4)
             if env.posture is not None:
                 lines.append(
                     f"  Security posture: {len(env.findings)} finding(s) in {len(env.posture)} check(s)"
@@ -285,7 +286,13 @@ def _change_lines(changes: Iterable[ResourceChange]) -> Iterable[str]:
     for rc in changes:
         yield f"{rc.address} ({rc.action})"
         for attr in rc.attribute_changes():
-            yield f"    {attr.path}: {json.dumps(attr.before)} -> {json.dumps(attr.after)}"
+            yield f"    {attr.path}: {_value(attr.before)} -> {_value(attr.after)}"
+
+
+def _value(value: Any) -> str:
+    from provisioner.plan import SENSITIVE, UNKNOWN
+
+    return str(value) if value in (SENSITIVE, UNKNOWN) else json.dumps(value, sort_keys=True)
 
 
 def _indent(lines: Iterable[str], width: int) -> list[str]:
@@ -340,9 +347,10 @@ def _terraform_drift(tf: Terraform, work_dir: Path, ui: UI) -> DriftResult:
 
 
 def managed_arns(state: State) -> set[str]:
-    """ARNs of everything in the state (`arn` attributes, and ids that are ARNs, as IAM policies have)."""
+    """ARNs of the state's managed resources (`arn` attributes, and ids that are ARNs, as IAM policies
+    have). Data sources only read things: what they point at is not managed by this state."""
     arns: set[str] = set()
-    for resource in state.resources:
+    for resource in (r for r in state.resources if r.mode == "managed"):
         for key in ("arn", "id"):
             value = resource.values.get(key)
             if isinstance(value, str) and value.startswith("arn:"):
@@ -494,9 +502,10 @@ def check_drift(
             for future in futures:
                 progress.info(_progress_line(future.result()))
         except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
+            progress.warn("Ctrl-C: no further environment starts; waiting for the running (read-only) plans")
+            pool.shutdown(wait=True, cancel_futures=True)
             raise Interrupted(
-                "Interrupted: no further environments started; running read-only plans finish on their own"
+                "Interrupted: drift check stopped before every environment was checked"
             ) from None
     return DriftReport(results, aws_checks=aws_checks)
 

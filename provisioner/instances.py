@@ -109,14 +109,30 @@ def plan_instance(
         raise InputError(f"--ttl: {exc}") from None
     if lifetime > limit:
         raise InputError(
-            f"--ttl {ttl}: longer than ephemeral.max_ttl {template.ephemeral.max_ttl} "
-            f"of environment {template.name!r}"
+            f"--ttl {ttl}: longer than ephemeral.max_ttl {template.ephemeral.max_ttl} of environment {template.name!r}"
         )
-    existing = load(project, template.name, name)
+    existing = load_any(project, template, name)
     if existing and not ttl:
         return existing
     created = existing.created_at if existing else now
     return Instance(template.name, name, created, now + lifetime)
+
+
+def load_any(project: Project, template: EnvironmentSpec, name: str) -> Instance | None:
+    """The local record, else (S3 backend) the copy next to the state: a fresh CI machine has no local one."""
+    local = load(project, template.name, name)
+    if local is not None or template.backend.type != "s3":
+        return local
+    from provisioner.aws.cleanup import list_records
+
+    key = remote_record_key(template, name)
+    for found, data in list_records(template.region, template.backend_bucket(), key, f"/{REMOTE_RECORD_FILE}"):
+        if found == key:
+            try:
+                return from_json(data)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InputError(f"s3://{template.backend_bucket()}/{key}: unreadable instance record ({exc})") from None
+    return None
 
 
 def remote_record_key(template: EnvironmentSpec, name: str) -> str:

@@ -38,10 +38,13 @@ def load_spec(project: Project, env: str, instance: str | None = None) -> Enviro
     from provisioner import instances
     from provisioner.spec import load_environment
 
+    template = load_environment(project, env)
     if instance is None:
-        return load_environment(project, env)
+        return template
     instances.validate_instance_name(instance)
-    record = instances.load(project, env, instance)
+    if not template.ephemeral.template:
+        raise InputError(f"{env_file(project, template)}: ephemeral.template: is false; --name needs a template")
+    record = instances.load_any(project, template, instance)
     if record is None:
         raise InputError(
             f"no instance {instance!r} of environment {env!r}; create it with "
@@ -233,12 +236,14 @@ def _plan_and_scan(
     report_dir: Path | None,
     plugin_dir: Path | None,
     ui: UI,
+    preflighted: bool = False,
 ) -> ScannedPlan:
     from provisioner.plan import Plan
     from provisioner.render import render
     from provisioner.scan import scan_plan, write_reports
 
-    preflight(project, spec, ui)
+    if not preflighted:
+        preflight(project, spec, ui)
     ui.step(f"Rendering {spec.workspace}")
     result = render(project, spec)
     tf = terraform_for(result.work_dir, plugin_dir)

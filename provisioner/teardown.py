@@ -105,15 +105,15 @@ def down(
         tf.plan(plan_file, destroy=True)
         plan = Plan.from_json(tf.show_json(plan_file))
         summary = plan.summary()
-        ui.step("Destroy plan summary")
-        ui.info(summary.to_text(color=ui.color))
         if summary.total:
+            ui.step("Destroy plan summary")
+            ui.info(summary.to_text(color=ui.color))
             _confirm(spec, summary.total, yes=yes or confirm_protected is not None, ui=ui)
             result.buckets = _empty_owned_buckets(spec, plan, ui)
             _destroy(tf, plan_file, summary.total, spec, ui)
             result.destroyed = summary.total
         else:
-            ui.info("nothing to destroy: the state holds no resources")
+            ui.info("  nothing to destroy: the state holds no resources")
     finally:
         plan_file.unlink(missing_ok=True)
     _require_empty_state(tf, spec)
@@ -123,7 +123,10 @@ def down(
     _sweep(spec, sweep, result, ui)
     if spec.instance:
         instances.forget(project, spec.name, spec.instance)
-    ui.success(f"destroyed {spec.workspace}: {result.destroyed} resource(s); the state is empty")
+    if result.destroyed:
+        ui.success(f"destroyed {spec.workspace}: {result.destroyed} resource(s); the state is empty")
+    else:
+        ui.success(f"nothing to destroy: the state of {spec.workspace} is empty")
     return result
 
 
@@ -139,8 +142,7 @@ def _protection_gate(project: Project, spec: EnvironmentSpec, confirm_protected:
     unlock = f"`{down_command(spec)} --confirm-protected {spec.workspace}`"
     if not spec.protection.allow_destroy:
         raise GateFailed(
-            f"refusing: {spec.workspace} is destroy-protected "
-            f"({spec_file}: protection.destroy_protected: true)",
+            f"refusing: {spec.workspace} is destroy-protected ({spec_file}: protection.destroy_protected: true)",
             hint=f"to destroy it on purpose, set protection.allow_destroy: true in {spec_file} (a reviewed "
             f"change), then run {unlock}",
         )
@@ -203,9 +205,7 @@ def _destroy(tf: Terraform, plan_file: Path, total: int, spec: EnvironmentSpec, 
             tf.apply(plan_file, on_event=progress)
         except Interrupted as exc:
             lock_hint = exc.hint if exc.hint and "force-unlock" in exc.hint else None
-            raise Interrupted(
-                exc.message, hint=f"{lock_hint}; then {rerun}" if lock_hint else rerun
-            ) from None
+            raise Interrupted(exc.message, hint=f"{lock_hint}; then {rerun}" if lock_hint else rerun) from None
         except TerraformError as exc:
             left = _state_or_none(tf)
             count = "the state is unknown" if left is None else f"{len(left)} resource(s) remain in the state"
@@ -229,8 +229,7 @@ def _require_empty_state(tf: Terraform, spec: EnvironmentSpec) -> None:
     if left:
         shown = ", ".join(left[:5]) + (f" (+{len(left) - 5} more)" if len(left) > 5 else "")
         raise ProvisionError(
-            f"{spec.workspace}: the destroy finished, but {len(left)} resource(s) remain in the state: "
-            f"{shown}",
+            f"{spec.workspace}: the destroy finished, but {len(left)} resource(s) remain in the state: {shown}",
             hint=f"re-run `{down_command(spec)}`",
         )
 
@@ -295,7 +294,7 @@ def reap(
     )
     for problem in problems:
         ui.error(f"cannot read instance records: {problem}")
-        result.failed[f"records #{len(result.failed) + 1}"] = problem
+        result.failed[f"record store #{len(result.failed) + 1}"] = problem
 
     ui.step(f"Reap: {len(result.expired)} of {len(records)} ephemeral instance(s) past their expiry")
     for record in result.active:

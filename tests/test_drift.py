@@ -26,24 +26,35 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "project"
 REGION = "eu-west-1"
 
 
-@pytest.fixture(scope="module")
-def applied_project(tmp_path_factory: pytest.TempPathFactory, plugin_dir: Path) -> Path:
-    """dev rendered and applied with the real terraform (the Checkov gate of `up` is tested elsewhere)."""
+def aws_client(service: str) -> Any:
+    """boto3 clients typed loosely: the tests build requests the stubs' literal types cannot express."""
+    factory: Any = boto3.client
+    return factory(service, region_name=REGION)
+
+
+def apply(root: Path, env: str, plugin_dir: Path) -> None:
+    """Render and apply with the real terraform (the Checkov gate of `up` is tested in test_lifecycle)."""
     from provisioner.lifecycle import load_spec, terraform_for
     from provisioner.project import Project
     from provisioner.render import render
 
+    project = Project(root)
+    rendered = render(project, load_spec(project, env))
+    tf = terraform_for(rendered.work_dir, plugin_dir)
+    tf.init()
+    outcome = tf.plan(rendered.work_dir / "first.tfplan")
+    tf.apply(outcome.plan_file)
+    outcome.plan_file.unlink()
+
+
+@pytest.fixture(scope="module")
+def applied_project(tmp_path_factory: pytest.TempPathFactory, plugin_dir: Path) -> Path:
     root = tmp_path_factory.mktemp("drift") / "project"
     shutil.copytree(FIXTURE, root)
-    project = Project(root)
-    rendered = render(project, load_spec(project, "dev"))
-    tf = terraform_for(rendered.work_dir, plugin_dir)
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("TF_CLI_CONFIG_FILE", raising=False)  # the machine's may point at a missing file
         mp.delenv("TF_PLUGIN_CACHE_DIR", raising=False)
-        tf.init()
-        tf.apply(tf.plan(rendered.work_dir / "first.tfplan").plan_file)
-    (rendered.work_dir / "first.tfplan").unlink()
+        apply(root, "dev", plugin_dir)
     return root
 
 
@@ -85,7 +96,10 @@ def env_result(report: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_clean_environment_exits_0_with_json_shape(project: Path, plugin_dir: Path) -> None:
-    result = drift(project, plugin_dir, "--env", "dev", "--format", "json", "--no-aws-checks")
+    for spec in (project / "environments").glob("*.yaml"):
+        if spec.stem not in ("_defaults", "dev"):
+            spec.unlink()  # --all: every environment, here only the applied one
+    result = drift(project, plugin_dir, "--all", "--format", "json", "--no-aws-checks")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert set(report) == {"schema", "generated_at", "aws_checks", "exit_code", "summary", "environments"}
@@ -108,8 +122,9 @@ def test_changed_outside_terraform_in_junit_text_and_markdown(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     junit = tmp_path / "reports" / "drift.xml"
 
-    result = drift(project, plugin_dir, "--env", "dev", "--format", "junit", "--output", str(junit),
-                   "--no-aws-checks")  # fmt: skip
+    result = drift(
+        project, plugin_dir, "--env", "dev", "--format", "junit", "--output", str(junit), "--no-aws-checks"
+    )
     assert result.exit_code == 2, result.output
     address = "module.marker.null_resource.marker[1]"
 
@@ -171,23 +186,57 @@ def test_pending_change_and_broken_environment(project: Path, plugin_dir: Path) 
     assert nosuch["status"] == "error" and "unknown environment 'nosuch'" in nosuch["errors"][0]
 
 
-def test_unmanaged_tagged_resources_against_moto(project: Path, plugin_dir: Path, aws: str) -> None:
+def test_aws_checks_posture_from_state_outputs_and_unmanaged(
+    project: Path, plugin_dir: Path, aws: str
+) -> None:
+    # "sec" enables a cloudtrail component; this stand-in module only passes the trail ARN to its output,
+    # so the state holds `cloudtrail_trail_arn` just as the real module's would.
+    module = project / "modules" / "cloudtrail"
+    module.mkdir()
+    (module / "main.tf").write_text(
+        'variable "trail_arn" {\n  type = string\n}\n\noutput "trail_arn" {\n  value = var.trail_arn\n}\n'
+    )
+    cloudtrail = aws_client("cloudtrail")
+    s3 = aws_client("s3")
+    s3.create_bucket(Bucket="trail-logs", CreateBucketConfiguration={"LocationConstraint": REGION})
+    stopped = cloudtrail.create_trail(Name="custom-trail", S3BucketName="trail-logs")["TrailARN"]
+    by_convention = cloudtrail.create_trail(Name="fx-sec-trail", S3BucketName="trail-logs")["TrailARN"]
+    cloudtrail.start_logging(Name=by_convention)  # named like the module's, logging, but not the one in state
+    (project / "environments" / "sec.yaml").write_text(
+        yaml.safe_dump(
+            {"name_prefix": "fx-sec", "components": {"cloudtrail": {"inputs": {"trail_arn": stopped}}}}
+        )
+    )
+    apply(project, "sec", plugin_dir)
+
     edit_spec(project, "dev", {"drift": {"ignore": ["arn:aws:s3:::fx-dev-scratch-*"]}})
-    s3 = boto3.client("s3", region_name=REGION)
-    owners = {"dev": {"Project": "fixture", "Environment": "dev"},
-              "prod": {"Project": "fixture", "Environment": "prod"}}  # fmt: skip
-    for bucket, owner in (("fx-dev-stray", "dev"), ("fx-dev-scratch-1", "dev"), ("fx-prod-data", "prod")):
+    for bucket, env in (("fx-dev-stray", "dev"), ("fx-dev-scratch-1", "dev"), ("fx-prod-data", "prod")):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        tags = [{"Key": k, "Value": v} for k, v in owners[owner].items()]
+        tags = [{"Key": "Project", "Value": "fixture"}, {"Key": "Environment", "Value": env}]
         s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
 
-    result = drift(project, plugin_dir, "--env", "dev", "--format", "json")
+    result = drift(project, plugin_dir, "--env", "dev", "--env", "sec", "--parallel", "2", "--format", "json")
     assert result.exit_code == 2, result.output
-    dev = env_result(json.loads(result.stdout), "dev")
-    assert dev["status"] == "drift"
-    assert dev["terraform"]["has_drift"] is False
-    # dev's spec enables no security components: nothing to expect, nothing found.
-    assert dev["posture"] == []
+    report = json.loads(result.stdout)
+    assert report["aws_checks"] is True
+
+    sec = env_result(report, "sec")
+    assert (sec["status"], sec["terraform"]["has_drift"], sec["unmanaged"]) == ("drift", False, [])
+    assert sec["posture"] == [
+        {
+            "id": "cloudtrail.logging",
+            "component": "cloudtrail",
+            "resource": stopped,
+            "status": "drift",
+            "severity": "critical",
+            "message": "CloudTrail logging is stopped",
+        }
+    ]
+
+    dev = env_result(report, "dev")
+    assert (dev["status"], dev["terraform"]["has_drift"], dev["errors"]) == ("drift", False, [])
+    assert dev["posture"] == []  # no security components in dev's spec: nothing to expect
+    # Not the ignored scratch bucket, not prod's bucket, not the state's own resources.
     assert dev["unmanaged"] == [
         {"arn": "arn:aws:s3:::fx-dev-stray", "service": "s3", "resource_type": "bucket"}
     ]

@@ -16,6 +16,12 @@ TAGS = {"Project": "fixture", "Environment": "dev"}
 SECURITY_COMPONENTS = ("cloudtrail", "guardduty", "findings", "waf", "opensearch")
 
 
+def aws_client(service: str) -> Any:
+    """boto3 clients typed loosely: the tests build requests the stubs' literal types cannot express."""
+    factory: Any = boto3.client
+    return factory(service, region_name=REGION)
+
+
 def make_spec(*components: str, prefix: str = "fx-dev") -> EnvironmentSpec:
     return EnvironmentSpec.model_validate(
         {
@@ -36,20 +42,18 @@ def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
 
 def provision_expected(prefix: str = "fx-dev") -> dict[str, str]:
     """What the security components of an environment leave behind when all is well."""
-    s3 = boto3.client("s3", region_name=REGION)
+    s3 = aws_client("s3")
     bucket = f"{prefix}-cloudtrail-logs"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_list(TAGS)})
-    cloudtrail = boto3.client("cloudtrail", region_name=REGION)
+    cloudtrail = aws_client("cloudtrail")
     trail = cloudtrail.create_trail(
         Name=f"{prefix}-trail", S3BucketName=bucket, IsMultiRegionTrail=True, TagsList=tag_list(TAGS)
     )["TrailARN"]
     cloudtrail.start_logging(Name=trail)
-    detector = boto3.client("guardduty", region_name=REGION).create_detector(Enable=True, Tags=TAGS)[
-        "DetectorId"
-    ]
-    boto3.client("securityhub", region_name=REGION).enable_security_hub()
-    waf = boto3.client("wafv2", region_name=REGION)
+    detector = aws_client("guardduty").create_detector(Enable=True, Tags=TAGS)["DetectorId"]
+    aws_client("securityhub").enable_security_hub()
+    waf = aws_client("wafv2")
     acl = waf.create_web_acl(
         Name=f"{prefix}-web-acl",
         Scope="REGIONAL",
@@ -61,7 +65,7 @@ def provision_expected(prefix: str = "fx-dev") -> dict[str, str]:
         },
         Tags=tag_list(TAGS),
     )["Summary"]["ARN"]
-    logs = boto3.client("logs", region_name=REGION)
+    logs = aws_client("logs")
     logs.create_log_group(logGroupName=f"aws-waf-logs-{prefix}")
     log_group = logs.describe_log_groups(logGroupNamePrefix=f"aws-waf-logs-{prefix}")["logGroups"][0]["arn"]
     waf.put_logging_configuration(
@@ -69,7 +73,7 @@ def provision_expected(prefix: str = "fx-dev") -> dict[str, str]:
     )
     alb = f"arn:aws:elasticloadbalancing:{REGION}:123456789012:loadbalancer/app/{prefix}-alb/50dc6c495c0c9188"
     waf.associate_web_acl(WebACLArn=acl, ResourceArn=alb)
-    domain = boto3.client("opensearch", region_name=REGION).create_domain(
+    domain = aws_client("opensearch").create_domain(
         DomainName=f"{prefix}-os",
         EncryptionAtRestOptions={"Enabled": True},
         NodeToNodeEncryptionOptions={"Enabled": True},
@@ -110,10 +114,10 @@ def test_expected_state_passes_then_each_break_is_reported(aws: str) -> None:
     assert by_id(checks)["cloudtrail.logging"].resource == ids["trail"]
     assert by_id(checks)["opensearch.enforce_https"].resource == ids["domain"]
 
-    boto3.client("cloudtrail", region_name=REGION).stop_logging(Name=ids["trail"])
-    boto3.client("guardduty", region_name=REGION).update_detector(DetectorId=ids["detector"], Enable=False)
-    boto3.client("securityhub", region_name=REGION).disable_security_hub()
-    waf = boto3.client("wafv2", region_name=REGION)
+    aws_client("cloudtrail").stop_logging(Name=ids["trail"])
+    aws_client("guardduty").update_detector(DetectorId=ids["detector"], Enable=False)
+    aws_client("securityhub").disable_security_hub()
+    waf = aws_client("wafv2")
     waf.delete_logging_configuration(ResourceArn=ids["acl"])
     waf.disassociate_web_acl(ResourceArn=ids["alb"])
 
@@ -130,7 +134,7 @@ def test_expected_state_passes_then_each_break_is_reported(aws: str) -> None:
 
 
 def test_weak_opensearch_domain_found_by_name(aws: str) -> None:
-    boto3.client("opensearch", region_name=REGION).create_domain(
+    aws_client("opensearch").create_domain(
         DomainName="fx-dev-os",
         EncryptionAtRestOptions={"Enabled": False},
         NodeToNodeEncryptionOptions={"Enabled": False},
@@ -149,12 +153,10 @@ def test_weak_opensearch_domain_found_by_name(aws: str) -> None:
 def test_state_outputs_win_over_names_and_missing_resources(aws: str) -> None:
     ids = provision_expected()
     provision_expected(prefix="fx-prod")  # another environment's resources must not satisfy dev's
-    boto3.client("s3", region_name=REGION).create_bucket(
+    aws_client("s3").create_bucket(
         Bucket="other-logs", CreateBucketConfiguration={"LocationConstraint": REGION}
     )
-    other = boto3.client("cloudtrail", region_name=REGION).create_trail(
-        Name="renamed-trail", S3BucketName="other-logs"
-    )["TrailARN"]
+    other = aws_client("cloudtrail").create_trail(Name="renamed-trail", S3BucketName="other-logs")["TrailARN"]
     # The trail named like the module's is logging; the one the state points at is not.
     checks = by_id(check_posture(make_spec("cloudtrail"), {"cloudtrail_trail_arn": other}))
     assert (checks["cloudtrail.logging"].resource, checks["cloudtrail.logging"].status) == (other, "drift")
@@ -175,7 +177,7 @@ def test_state_outputs_win_over_names_and_missing_resources(aws: str) -> None:
 def test_inventory_finds_tagged_resources_across_services(aws: str) -> None:
     assert find_tagged_resources(REGION, TAGS) == []  # a clean account
     ids = provision_expected()
-    s3 = boto3.client("s3", region_name=REGION)
+    s3 = aws_client("s3")
     s3.create_bucket(Bucket="fx-prod-data", CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_tagging(
         Bucket="fx-prod-data", Tagging={"TagSet": tag_list({"Project": "fixture", "Environment": "prod"})}

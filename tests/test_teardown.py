@@ -62,6 +62,10 @@ def stock(tmp_path_factory: pytest.TempPathFactory, moto_server: str, plugin_dir
         _aws_env(mp, moto_server)
         mp.setenv("TF_CLI_CONFIG_FILE", str(cli_config))
         mp.setenv("PROVISION_TERRAFORM", str(terraform_bin))
+        # Module scope runs before conftest's per-test hermetic env: keep the machine's AWS profile out here too.
+        mp.delenv("AWS_PROFILE", raising=False)
+        mp.setenv("AWS_CONFIG_FILE", str(root.parent / "aws-config-missing"))
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(root.parent / "aws-credentials-missing"))
         project = Project(root)
         ui = UI(out=io.StringIO(), err=io.StringIO())
         lifecycle.up(project, "demo", instance="pr-1", ttl="24h", auto_approve=True, plugin_dir=plugin_dir, ui=ui)

@@ -309,12 +309,13 @@ data "aws_iam_policy_document" "dast" {
 
 locals {
   extra_policies = {
-    build  = null
     sca    = data.aws_iam_policy_document.sca.json
     sast   = data.aws_iam_policy_document.sast.json
     dast   = data.aws_iam_policy_document.dast.json
     deploy = var.deploy_policy_json
   }
+  # Keys decided from variables only: the policy JSON itself is unknown until the referenced ARNs exist.
+  extra_policy_keys = concat(["sca", "sast", "dast"], var.deploy_enabled && var.deploy_policy_json != null ? ["deploy"] : [])
 }
 
 resource "aws_iam_role_policy" "codebuild" {
@@ -326,7 +327,7 @@ resource "aws_iam_role_policy" "codebuild" {
 }
 
 resource "aws_iam_role_policy" "codebuild_extra" {
-  for_each = { for k, v in local.projects : k => local.extra_policies[k] if local.extra_policies[k] != null }
+  for_each = { for k in local.extra_policy_keys : k => local.extra_policies[k] }
 
   name   = "codebuild-${each.key}-stage"
   role   = aws_iam_role.codebuild[each.key].id

@@ -3,8 +3,9 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  # null target = this bucket receives the server access logs of every other bucket.
-  is_log_bucket = var.access_log_bucket_id == null
+  # An explicit flag, not "access_log_bucket_id == null": the log bucket's id is only known after apply,
+  # and count/for_each must be known at plan time.
+  is_log_bucket = var.is_access_log_bucket
 }
 
 resource "aws_s3_bucket" "this" {

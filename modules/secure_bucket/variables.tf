@@ -19,8 +19,15 @@ variable "kms_key_arn" {
 }
 
 variable "access_log_bucket_id" {
-  description = "Bucket receiving this bucket's server access logs. null means this bucket IS the access-log bucket: no logging target, SSE-S3 encryption and a policy admitting the S3 logging service for this account."
+  description = "Bucket receiving this bucket's server access logs (ignored when is_access_log_bucket is true)."
   type        = string
+  default     = null
+}
+
+variable "is_access_log_bucket" {
+  description = "This bucket IS the access-log bucket: no logging target, SSE-S3 encryption (S3 log delivery cannot write SSE-KMS) and a policy admitting the S3 logging service for this account."
+  type        = bool
+  default     = false
 }
 
 variable "force_destroy" {

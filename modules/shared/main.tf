@@ -107,7 +107,7 @@ module "access_logs" {
 
   name                 = "${var.name_prefix}-access-logs-${local.account_id}-${var.region}"
   kms_key_arn          = aws_kms_key.this.arn
-  access_log_bucket_id = null
+  is_access_log_bucket = true
   force_destroy        = var.force_destroy
   expiration_days      = var.access_log_retention_days
   tags                 = var.tags

@@ -10,7 +10,6 @@ locals {
   region      = data.aws_region.current.region
   acl_name    = "${var.name_prefix}-web-acl"
   stream_name = "aws-waf-logs-${var.name_prefix}"
-  stream_arn  = "arn:${local.partition}:firehose:${local.region}:${local.account_id}:deliverystream/${local.stream_name}"
   ec2_arn     = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
   domain_arn  = var.opensearch_domain_arn
 }
@@ -130,16 +129,11 @@ data "aws_iam_policy_document" "firehose_assume" {
       identifiers = ["firehose.amazonaws.com"]
     }
 
+    # The condition Firehose documents for its role trust: the stream's own account as external ID.
     condition {
       test     = "StringEquals"
-      variable = "aws:SourceAccount"
+      variable = "sts:ExternalId"
       values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [local.stream_arn]
     }
   }
 }

@@ -196,12 +196,22 @@ def _waf(ctx: _Context) -> Iterator[PostureCheck]:
     yield from _waf_association(ctx, api, arn)
 
 
+_REGIONAL_WAF_TARGETS = (
+    "APPLICATION_LOAD_BALANCER",
+    "API_GATEWAY",
+    "APPSYNC",
+    "COGNITO_USER_POOL",
+    "APP_RUNNER_SERVICE",
+    "VERIFIED_ACCESS_INSTANCE",
+)
+
+
 def _waf_association(ctx: _Context, api: Any, arn: str) -> Iterator[PostureCheck]:
     targets = [resource for acl, resource in ctx.waf_associations if acl == arn]
     if not targets:
         # Nothing in the state says what it protects: it must at least protect something.
         attached: list[str] = []
-        for kind in ("APPLICATION_LOAD_BALANCER", "API_GATEWAY"):
+        for kind in _REGIONAL_WAF_TARGETS:
             reply = _call(
                 "wafv2:ListResourcesForWebACL",
                 api.list_resources_for_web_acl,
@@ -209,12 +219,14 @@ def _waf_association(ctx: _Context, api: Any, arn: str) -> Iterator[PostureCheck
                 ResourceType=kind,
             )
             attached += reply.get("ResourceArns", [])
+            if attached:
+                break
         yield ctx.check(
             "waf.associated",
             arn,
             bool(attached),
             "high",
-            f"web ACL protects {len(attached)} resource(s)",
+            "web ACL protects at least one resource",
             "web ACL is not associated with any resource",
         )
         return

@@ -52,9 +52,7 @@ EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment name (a fi
 InstanceOpt = Annotated[
     str | None, typer.Option("--name", help="Ephemeral instance of a template environment, e.g. pr-42.")
 ]
-NoColorOpt = Annotated[
-    bool, typer.Option("--no-color", help="Plain output (also when not a TTY or CI is set).")
-]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Plain output (also when not a TTY or CI is set).")]
 ReportDirOpt = Annotated[
     Path | None, typer.Option("--report-dir", help="Write Checkov results and the plan summary for CI here.")
 ]
@@ -93,9 +91,7 @@ _state: dict[str, Path | None] = {"project": None}
 def _root(
     project: Annotated[
         Path | None,
-        typer.Option(
-            "--project", "-C", help="Project root (has modules/ and environments/). Default: search up."
-        ),
+        typer.Option("--project", "-C", help="Project root (has modules/ and environments/). Default: search up."),
     ] = None,
 ) -> None:
     _state["project"] = project
@@ -162,9 +158,7 @@ def scan(
     """Run the Checkov gate on the rendered configuration (exit 0 passed, 1 failed, 2 bad input)."""
     from provisioner import lifecycle
 
-    code = lifecycle.scan_environment(
-        _project(), env, instance=name, fmt=fmt.value, report_dir=report_dir, ui=_ui()
-    )
+    code = lifecycle.scan_environment(_project(), env, instance=name, fmt=fmt.value, report_dir=report_dir, ui=_ui())
     raise typer.Exit(code)
 
 
@@ -212,9 +206,7 @@ def apply(
 def up(
     env: EnvOpt,
     name: InstanceOpt = None,
-    ttl: Annotated[
-        str | None, typer.Option("--ttl", help="Lifetime of an ephemeral instance, e.g. 24h.")
-    ] = None,
+    ttl: Annotated[str | None, typer.Option("--ttl", help="Lifetime of an ephemeral instance, e.g. 24h.")] = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask before applying.")] = False,
     no_color: NoColorOpt = False,
     report_dir: ReportDirOpt = None,
@@ -489,9 +481,7 @@ def findings_import(
 
 @logs_app.command("normalize")
 def logs_normalize(
-    file: Annotated[
-        Path, typer.Argument(help="Log file or payload (JSON lines, JSON array, or native container).")
-    ],
+    file: Annotated[Path, typer.Argument(help="Log file or payload (JSON lines, JSON array, or native container).")],
     source: Annotated[LogSource, typer.Option("--source", help="Which service wrote the log.")],
 ) -> None:
     """Print ECS documents as NDJSON; malformed records are skipped and counted on stderr."""

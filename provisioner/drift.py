@@ -53,7 +53,7 @@ from xml.etree import ElementTree as ET
 
 from provisioner.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, InputError, Interrupted, ProvisionError
 from provisioner.lifecycle import PLAN_DIR, init_workdir, load_spec, preflight, terraform_for
-from provisioner.project import Project
+from provisioner.project import INSTANCE_SEPARATOR, Project
 from provisioner.ui import UI
 
 if TYPE_CHECKING:
@@ -116,8 +116,7 @@ class EnvironmentDrift:
             "workspace": self.workspace,
             "region": self.region,
             "status": self.status,
-            "errors": list(self.errors)
-            + [f"{c.id}: {c.message}" for c in self.posture or () if c.status == "error"],
+            "errors": list(self.errors) + [f"{c.id}: {c.message}" for c in self.posture or () if c.status == "error"],
             "duration_seconds": round(self.duration, 2),
             "terraform": terraform,
             "posture": None if self.posture is None else [c.to_json() for c in self.posture],
@@ -179,9 +178,7 @@ class DriftReport:
                 lines.append("  Terraform:")
                 lines += _indent(env.terraform.to_text().splitlines(), 4)
             if env.posture is not None:
-                lines.append(
-                    f"  Security posture: {len(env.findings)} finding(s) in {len(env.posture)} check(s)"
-                )
+                lines.append(f"  Security posture: {len(env.findings)} finding(s) in {len(env.posture)} check(s)")
                 lines += [f"    [{c.severity}] {c.id} {c.resource or '-'}: {c.message}" for c in env.findings]
             if env.unmanaged is not None:
                 lines.append(f"  Unmanaged resources (tagged for it, not in its state): {len(env.unmanaged)}")
@@ -222,9 +219,7 @@ class DriftReport:
                 lines += ["", f"#### Security posture ({len(env.findings)})", ""]
                 lines += ["| severity | check | resource | finding |", "|---|---|---|---|"]
                 for f in env.findings:
-                    lines.append(
-                        f"| {f.severity} | `{f.id}` | `{_md(f.resource or '-')}` | {_md(f.message)} |"
-                    )
+                    lines.append(f"| {f.severity} | `{f.id}` | `{_md(f.resource or '-')}` | {_md(f.message)} |")
             if env.unmanaged:
                 lines += ["", f"#### Unmanaged resources ({len(env.unmanaged)})", ""]
                 lines += ["| ARN | service | type |", "|---|---|---|"]
@@ -448,6 +443,22 @@ def _run_one(
     return result
 
 
+def _all_workspaces(project: Project) -> list[str]:
+    """Deployed things: every environment except templates, plus every ephemeral instance (`demo--pr-42`)."""
+    from provisioner import instances
+    from provisioner.spec import load_environment
+
+    names: list[str] = []
+    for name in project.environment_names():
+        try:
+            if load_environment(project, name).ephemeral.template:
+                continue
+        except ProvisionError:
+            pass  # an invalid spec is still checked, so its error is reported
+        names.append(name)
+    return names + [record.workspace for record in instances.list_all(project)]
+
+
 def check_drift(
     project: Project,
     envs: Sequence[str],
@@ -463,7 +474,7 @@ def check_drift(
         raise InputError(f"--parallel {parallel}: must be at least 1")
     if all_envs and envs:
         raise InputError("give --env NAME (repeatable) or --all, not both")
-    names = project.environment_names() if all_envs else list(dict.fromkeys(envs))
+    names = _all_workspaces(project) if all_envs else list(dict.fromkeys(envs))
     if not names:
         raise InputError("no environment to check: give --env NAME (repeatable) or --all")
 
@@ -471,17 +482,13 @@ def check_drift(
     specs: dict[str, EnvironmentSpec] = {}
     for result in results:
         try:
-            spec = load_spec(project, result.environment)
+            env, _, instance = result.environment.partition(INSTANCE_SEPARATOR)
+            spec = load_spec(project, env, instance or None)
         except ProvisionError as exc:
             result.errors.append(exc.message)
             continue
         specs[result.environment] = spec
         result.workspace, result.region = spec.workspace, spec.region
-    if aws_checks:
-        from provisioner.aws.inventory import aws_client
-
-        for region in sorted({spec.region for spec in specs.values()}):
-            aws_client("sts", region)  # builds the region's botocore session once, before threads share it
 
     # Progress goes to stderr: stdout carries only the report, so `--format json > report.json` works.
     progress = UI(out=ui.err, err=ui.err, color=ui.color)
@@ -504,9 +511,7 @@ def check_drift(
         except KeyboardInterrupt:
             progress.warn("Ctrl-C: no further environment starts; waiting for the running (read-only) plans")
             pool.shutdown(wait=True, cancel_futures=True)
-            raise Interrupted(
-                "Interrupted: drift check stopped before every environment was checked"
-            ) from None
+            raise Interrupted("Interrupted: drift check stopped before every environment was checked") from None
     return DriftReport(results, aws_checks=aws_checks)
 
 

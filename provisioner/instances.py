@@ -131,7 +131,9 @@ def load_any(project: Project, template: EnvironmentSpec, name: str) -> Instance
             try:
                 return from_json(data)
             except (ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"s3://{template.backend_bucket()}/{key}: unreadable instance record ({exc})") from None
+                raise InputError(
+                    f"s3://{template.backend_bucket()}/{key}: unreadable instance record ({exc})"
+                ) from None
     return None
 
 

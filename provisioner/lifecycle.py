@@ -50,9 +50,7 @@ def load_spec(project: Project, env: str, instance: str | None = None) -> Enviro
             f"no instance {instance!r} of environment {env!r}; create it with "
             f"`provision up --env {env} --name {instance} --ttl 24h`"
         )
-    return load_environment(
-        project, env, instance=instance, created_at=record.created_at, expires_at=record.expires_at
-    )
+    return load_environment(project, env, instance=instance, created_at=record.created_at, expires_at=record.expires_at)
 
 
 def env_file(project: Project, spec: EnvironmentSpec) -> str:
@@ -68,9 +66,7 @@ def render_environment(project: Project, env: str, *, instance: str | None = Non
 # -- validate ---------------------------------------------------------------------------------------------
 
 
-def validate_rendered(
-    project: Project, spec: EnvironmentSpec, result: RenderResult, tf: Terraform, ui: UI
-) -> None:
+def validate_rendered(project: Project, spec: EnvironmentSpec, result: RenderResult, tf: Terraform, ui: UI) -> None:
     from provisioner.validate import validate_tree
 
     ui.step("Validating (HCL parse, terraform fmt, AWS provider schema)")
@@ -78,11 +74,9 @@ def validate_rendered(
     for path in (result.work_dir, project.modules_dir):
         for unformatted in tf.fmt_check([path]):
             shown = project.relative(
-                (tf.workdir / unformatted).resolve()
-                if not Path(unformatted).is_absolute()
-                else Path(unformatted)
+                (tf.workdir / unformatted).resolve() if not Path(unformatted).is_absolute() else Path(unformatted)
             )
-            problems.append(f"{shown}:0: not formatted (run `terraform fmt`)")
+            problems.append(f"{shown}: not formatted (run `terraform fmt`)")
     if problems:
         for line in problems:
             ui.error(line)
@@ -161,9 +155,7 @@ def bootstrap_backend(project: Project, env: str, *, ui: UI) -> None:
 
     spec = load_spec(project, env)
     if spec.backend.type != "s3":
-        raise InputError(
-            f"{env_file(project, spec)}: backend.type: is {spec.backend.type!r}; only s3 is bootstrapped"
-        )
+        raise InputError(f"{env_file(project, spec)}: backend.type: is {spec.backend.type!r}; only s3 is bootstrapped")
     require_account(spec.region, spec.account_ids, env_file(project, spec))
     ui.step(f"Bootstrapping state backend in {spec.region}")
     result = bootstrap(
@@ -336,12 +328,8 @@ def plan_environment(
     ui: UI,
 ) -> ScannedPlan:
     spec = load_spec(project, env, instance)
-    scanned = _plan_and_scan(
-        project, spec, destroy=False, report_dir=report_dir, plugin_dir=plugin_dir, ui=ui
-    )
-    ui.info(
-        f"plan kept at {project.relative(scanned.plan_file)}; apply it with `provision apply --env {env}`"
-    )
+    scanned = _plan_and_scan(project, spec, destroy=False, report_dir=report_dir, plugin_dir=plugin_dir, ui=ui)
+    ui.info(f"plan kept at {project.relative(scanned.plan_file)}; apply it with `provision apply --env {env}`")
     return scanned
 
 
@@ -363,9 +351,7 @@ def apply_saved_plan(
     meta_path = plan_dir / PLAN_META
     plan_file = plan_dir / PLAN_FILE
     if not meta_path.exists() or not plan_file.exists():
-        raise GateFailed(
-            f"no scanned plan for {spec.workspace}", hint=f"run `provision plan --env {env}` first"
-        )
+        raise GateFailed(f"no scanned plan for {spec.workspace}", hint=f"run `provision plan --env {env}` first")
     meta: dict[str, Any] = json.loads(meta_path.read_text())
     if meta.get("destroy"):
         raise GateFailed("the kept plan is a destroy plan; use `provision down`")
@@ -416,18 +402,14 @@ def up(
     else:
         template = load_environment(project, env)
         if not template.ephemeral.template:
-            raise InputError(
-                f"{env_file(project, template)}: ephemeral.template: is false; --name needs a template"
-            )
+            raise InputError(f"{env_file(project, template)}: ephemeral.template: is false; --name needs a template")
         record = instances.plan_instance(project, template, instance, ttl)
         spec = load_environment(
             project, env, instance=instance, created_at=record.created_at, expires_at=record.expires_at
         )
         instances.save(project, record)
         ui.info(f"instance {record.workspace}: expires {record.to_json()['expires_at']}")
-    scanned = _plan_and_scan(
-        project, spec, destroy=False, report_dir=report_dir, plugin_dir=plugin_dir, ui=ui
-    )
+    scanned = _plan_and_scan(project, spec, destroy=False, report_dir=report_dir, plugin_dir=plugin_dir, ui=ui)
     if not scanned.has_changes:
         ui.success(f"no changes: {spec.workspace} is up to date")
         return
@@ -504,9 +486,7 @@ def list_environments(project: Project, *, fmt: str = "text") -> str:
                 f"expires {row['expires_at']} ({state})"
             )
         else:
-            flags = ",".join(
-                f for f, on in (("protected", row["protected"]), ("template", row["template"])) if on
-            )
+            flags = ",".join(f for f, on in (("protected", row["protected"]), ("template", row["template"])) if on)
             lines.append(
                 f"{row['name']:<24} {row['region']:<14} {','.join(row['accounts']):<14} {flags or '-':<20} "
                 f"{', '.join(row['components'])}"

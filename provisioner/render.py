@@ -133,8 +133,7 @@ def _plan_root(project: Project, spec: EnvironmentSpec, spec_file: str) -> _Plan
 
     components = spec.enabled_components
     interfaces = {
-        name: read_module_interface(project.modules_dir / (comp.module or name))
-        for name, comp in components.items()
+        name: read_module_interface(project.modules_dir / (comp.module or name)) for name, comp in components.items()
     }
     for name, comp in components.items():
         iface = interfaces[name]
@@ -219,17 +218,13 @@ def _as_list(ref: str | list[str]) -> list[str]:
     return [ref] if isinstance(ref, str) else list(ref)
 
 
-def _reference(
-    spec_file: str, key: str, ref: str, interfaces: dict[str, ModuleInterface], plan: _Plan
-) -> str:
+def _reference(spec_file: str, key: str, ref: str, interfaces: dict[str, ModuleInterface], plan: _Plan) -> str:
     source, output = ref.split(".", 1)
     if source == "lambda":
         from provisioner.package import LAMBDA_FUNCTIONS
 
         if output not in LAMBDA_FUNCTIONS:
-            raise SpecError(
-                spec_file, key, f"unknown Lambda function {output!r}{_suggest(output, LAMBDA_FUNCTIONS)}"
-            )
+            raise SpecError(spec_file, key, f"unknown Lambda function {output!r}{_suggest(output, LAMBDA_FUNCTIONS)}")
         plan.lambdas.add(output)
         return f'var.lambda_packages["{output}"]'
     iface = interfaces[source]
@@ -273,15 +268,9 @@ def _backend(project: Project, spec: EnvironmentSpec) -> dict[str, Any]:
 def render_text(project: Project, spec: EnvironmentSpec) -> tuple[str, dict[str, Any], set[str]]:
     """The root module text, the tfvars values and the Lambda functions needed; nothing is written."""
     env_dir = project.environments_dir
-    spec_files = (
-        [project.relative(env_dir / "_defaults.yaml")] if (env_dir / "_defaults.yaml").exists() else []
-    )
+    spec_files = [project.relative(env_dir / "_defaults.yaml")] if (env_dir / "_defaults.yaml").exists() else []
     env_file = next(
-        (
-            project.relative(p)
-            for p in (env_dir / f"{spec.name}.yaml", env_dir / f"{spec.name}.yml")
-            if p.exists()
-        ),
+        (project.relative(p) for p in (env_dir / f"{spec.name}.yaml", env_dir / f"{spec.name}.yml") if p.exists()),
         f"environments/{spec.name}.yaml",
     )
     spec_files.append(env_file)
@@ -322,9 +311,7 @@ def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
     main = work_dir / MAIN_FILE
     tfvars = work_dir / TFVARS_FILE
     _write_if_changed(main, text.encode())
-    _write_if_changed(
-        tfvars, (json.dumps(values, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-    )
+    _write_if_changed(tfvars, (json.dumps(values, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
     files = (main, tfvars, *packages.values())
     digest = config_hash(project, work_dir)
     manifest = {
@@ -333,9 +320,7 @@ def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
         "components": sorted(spec.enabled_components),
         "files": sorted(project.relative(f) for f in files),
     }
-    _write_if_changed(
-        work_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
-    )
+    _write_if_changed(work_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     return RenderResult(work_dir, files, digest, tuple(sorted(spec.enabled_components)), packages)
 
 

@@ -201,9 +201,7 @@ def scan_config(root_dir: Path, policy: CheckovPolicy, *, base: Path | None = No
     return report
 
 
-def scan_plan(
-    plan_json: Path, root_dir: Path, policy: CheckovPolicy, *, base: Path | None = None
-) -> ScanReport:
+def scan_plan(plan_json: Path, root_dir: Path, policy: CheckovPolicy, *, base: Path | None = None) -> ScanReport:
     """Checkov on `terraform show -json` output, enriched from the root so resources map back to files."""
     started = time.monotonic()
     reports = _run_checkov(

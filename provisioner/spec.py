@@ -355,9 +355,7 @@ def load_environment(
             f"unknown environment {name!r}{suggestion}; known: {', '.join(known) or 'none'}",
         )
     if INSTANCE_SEPARATOR in name:
-        raise SpecError(
-            project.relative(env_dir), "", f"environment names cannot contain {INSTANCE_SEPARATOR!r}"
-        )
+        raise SpecError(project.relative(env_dir), "", f"environment names cannot contain {INSTANCE_SEPARATOR!r}")
     env_path = next(p for p in (env_dir / f"{name}.yaml", env_dir / f"{name}.yml") if p.exists())
     defaults_path = env_dir / DEFAULTS_FILE
     shown_env = project.relative(env_path)
@@ -390,9 +388,7 @@ def load_environment(
     _check_components(project, spec, sources)
     if instance is not None:
         if not spec.ephemeral.template:
-            raise SpecError(
-                shown_env, "ephemeral.template", f"environment {name!r} is not an ephemeral template"
-            )
+            raise SpecError(shown_env, "ephemeral.template", f"environment {name!r} is not an ephemeral template")
         prefix = f"{spec.name_prefix}-{instance}"
         spec = spec.model_copy(
             update={
@@ -405,9 +401,7 @@ def load_environment(
     return spec
 
 
-def _check_components(
-    project: Project, spec: EnvironmentSpec, sources: tuple[tuple[str, dict[str, Any]], ...]
-) -> None:
+def _check_components(project: Project, spec: EnvironmentSpec, sources: tuple[tuple[str, dict[str, Any]], ...]) -> None:
     modules = project.module_names()
     for comp_name, comp in spec.components.items():
         module = comp.module or comp_name
@@ -428,9 +422,7 @@ def _check_components(
                 if other is None or not other.enabled:
                     where = _origin(f"{key}.wiring.{var}", sources)
                     state = "not defined" if other is None else "disabled"
-                    raise SpecError(
-                        where, f"{key}.wiring.{var}", f"refers to component {source!r}, which is {state}"
-                    )
+                    raise SpecError(where, f"{key}.wiring.{var}", f"refers to component {source!r}, which is {state}")
         overlap = set(comp.inputs) & set(comp.wiring)
         if overlap:
             var = sorted(overlap)[0]

@@ -193,9 +193,7 @@ def _text(node: Tree[Token] | Token) -> str:
     if isinstance(node, Token):
         return str(node)
     if node.data == "string":
-        return "".join(
-            str(t) for t in node.scan_values(lambda v: isinstance(v, Token) and v.type != "DBLQUOTE")
-        )
+        return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token) and v.type != "DBLQUOTE"))
     return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token)))
 
 
@@ -429,9 +427,7 @@ class _FileChecker:
             present.add(kind)
             if meta_blocks is not None and kind in meta_blocks:
                 continue
-            self.check_nested(
-                item, kind, labels, block_body, schema, address, path, where, meta_blocks or frozenset()
-            )
+            self.check_nested(item, kind, labels, block_body, schema, address, path, where, meta_blocks or frozenset())
         if top and "count" in seen and "for_each" in seen:
             self.report(seen["for_each"], f'{where}"count" and "for_each" cannot both be set')
         for name in sorted(schema.required - present):
@@ -494,23 +490,17 @@ class _FileChecker:
                 has_for_each = has_for_each or arg == "for_each"
                 if arg not in _DYNAMIC_ARGS:
                     allowed = ", ".join(sorted(_DYNAMIC_ARGS))
-                    self.report(
-                        _line(child), f'{where}dynamic "{target}": unknown argument "{arg}" ({allowed})'
-                    )
+                    self.report(_line(child), f'{where}dynamic "{target}": unknown argument "{arg}" ({allowed})')
                 continue
             kind, _, content_body = _block_parts(child)
             if kind == "content":
                 contents.append(content_body)
             else:
-                self.report(
-                    _line(child), f'{where}dynamic "{target}": unexpected block "{kind}" (only content)'
-                )
+                self.report(_line(child), f'{where}dynamic "{target}": unexpected block "{kind}" (only content)')
         if not has_for_each:
             self.report(line, f'{where}dynamic "{target}": missing required argument "for_each"')
         if len(contents) != 1:
-            self.report(
-                line, f'{where}dynamic "{target}": needs exactly one content block, found {len(contents)}'
-            )
+            self.report(line, f'{where}dynamic "{target}": needs exactly one content block, found {len(contents)}')
         index = schema.blocks[target]
         if contents and index >= 0:
             child_path = f"{path}.{target}" if path else target

@@ -57,9 +57,7 @@ _COMPUTED_ONLY = re.compile(
     r"// (\w+) - computed: true, optional: false, required: false\n\s*get (\w+)\(\)", re.MULTILINE
 )
 _CONTEXT = re.compile(r"^(?:class (\w+) extends|function (\w+)ToHclTerraform\(struct\))", re.MULTILINE)
-_SINGLE_BLOCK = re.compile(
-    r"^\s*(\w+): \{\n\s*value: [^\n]*\n\s*isBlock: true,\n\s*type: \"struct\",", re.MULTILINE
-)
+_SINGLE_BLOCK = re.compile(r"^\s*(\w+): \{\n\s*value: [^\n]*\n\s*isBlock: true,\n\s*type: \"struct\",", re.MULTILINE)
 
 
 @dataclass

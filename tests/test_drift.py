@@ -66,9 +66,7 @@ def project(applied_project: Path, tmp_path: Path) -> Path:
 
 
 def drift(project: Path, plugin_dir: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        app, ["--project", str(project), "drift", "--plugin-dir", str(plugin_dir), *args]
-    )
+    return CliRunner().invoke(app, ["--project", str(project), "drift", "--plugin-dir", str(plugin_dir), *args])
 
 
 def state_path(project: Path) -> Path:
@@ -122,9 +120,7 @@ def test_changed_outside_terraform_in_junit_text_and_markdown(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     junit = tmp_path / "reports" / "drift.xml"
 
-    result = drift(
-        project, plugin_dir, "--env", "dev", "--format", "junit", "--output", str(junit), "--no-aws-checks"
-    )
+    result = drift(project, plugin_dir, "--env", "dev", "--format", "junit", "--output", str(junit), "--no-aws-checks")
     assert result.exit_code == 2, result.output
     address = "module.marker.null_resource.marker[1]"
 
@@ -186,9 +182,7 @@ def test_pending_change_and_broken_environment(project: Path, plugin_dir: Path) 
     assert nosuch["status"] == "error" and "unknown environment 'nosuch'" in nosuch["errors"][0]
 
 
-def test_aws_checks_posture_from_state_outputs_and_unmanaged(
-    project: Path, plugin_dir: Path, aws: str
-) -> None:
+def test_aws_checks_posture_from_state_outputs_and_unmanaged(project: Path, plugin_dir: Path, aws: str) -> None:
     # "sec" enables a cloudtrail component; this stand-in module only passes the trail ARN to its output,
     # so the state holds `cloudtrail_trail_arn` just as the real module's would.
     module = project / "modules" / "cloudtrail"
@@ -203,9 +197,7 @@ def test_aws_checks_posture_from_state_outputs_and_unmanaged(
     by_convention = cloudtrail.create_trail(Name="fx-sec-trail", S3BucketName="trail-logs")["TrailARN"]
     cloudtrail.start_logging(Name=by_convention)  # named like the module's, logging, but not the one in state
     (project / "environments" / "sec.yaml").write_text(
-        yaml.safe_dump(
-            {"name_prefix": "fx-sec", "components": {"cloudtrail": {"inputs": {"trail_arn": stopped}}}}
-        )
+        yaml.safe_dump({"name_prefix": "fx-sec", "components": {"cloudtrail": {"inputs": {"trail_arn": stopped}}}})
     )
     apply(project, "sec", plugin_dir)
 
@@ -237,9 +229,7 @@ def test_aws_checks_posture_from_state_outputs_and_unmanaged(
     assert (dev["status"], dev["terraform"]["has_drift"], dev["errors"]) == ("drift", False, [])
     assert dev["posture"] == []  # no security components in dev's spec: nothing to expect
     # Not the ignored scratch bucket, not prod's bucket, not the state's own resources.
-    assert dev["unmanaged"] == [
-        {"arn": "arn:aws:s3:::fx-dev-stray", "service": "s3", "resource_type": "bucket"}
-    ]
+    assert dev["unmanaged"] == [{"arn": "arn:aws:s3:::fx-dev-stray", "service": "s3", "resource_type": "bucket"}]
 
 
 def test_aws_failure_is_that_environments_error(

@@ -66,9 +66,7 @@ def test_failing_checkov_scan_blocks_everything(fixture_project: Path, plugin_di
     result = _up(fixture_project, plugin_dir, "insecure")
     assert result.exit_code == 1, result.output
     assert "Checkov configuration scan failed" in result.output
-    assert (
-        "FAILED CKV_AWS_24 module.insecure_bucket.aws_security_group_rule.ssh_from_anywhere" in result.output
-    )
+    assert "FAILED CKV_AWS_24 module.insecure_bucket.aws_security_group_rule.ssh_from_anywhere" in result.output
     assert "modules/insecure_bucket/main.tf:25" in result.output
     work = fixture_project / ".provision" / "insecure"
     assert not (work / ".terraform").exists()  # terraform init never ran
@@ -103,9 +101,7 @@ def test_scan_passes_on_clean_env_and_writes_reports(fixture_project: Path, tmp_
     assert json.loads((tmp_path / "r" / "checkov.json").read_text())[0]["ok"] is True
 
 
-def test_plan_then_apply_and_refusals(
-    fixture_project: Path, plugin_dir: Path, aws: str, tmp_path: Path
-) -> None:
+def test_plan_then_apply_and_refusals(fixture_project: Path, plugin_dir: Path, aws: str, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     planned = cli(
         fixture_project, "plan", "--env", "dev", "--plugin-dir", str(plugin_dir), "--report-dir", str(reports)
@@ -135,9 +131,7 @@ def test_plan_then_apply_and_refusals(
     plan_file = fixture_project / ".provision" / "dev" / "plan" / "tfplan"
     good = plan_file.read_bytes()
     plan_file.write_bytes(good + b"x")
-    tampered = cli(
-        fixture_project, "apply", "--env", "dev", "--auto-approve", "--plugin-dir", str(plugin_dir)
-    )
+    tampered = cli(fixture_project, "apply", "--env", "dev", "--auto-approve", "--plugin-dir", str(plugin_dir))
     assert tampered.exit_code == 1
     assert "not the one that was scanned" in tampered.output
 
@@ -235,9 +229,7 @@ def test_summarize_real_plan(fixture_project: Path, plugin_dir: Path, aws: str, 
     assert broken.exit_code == 2 and "not JSON" in broken.output
 
 
-def test_ctrl_c_during_apply_leaves_no_lock_and_valid_state(
-    fixture_project: Path, plugin_dir: Path, aws: str
-) -> None:
+def test_ctrl_c_during_apply_leaves_no_lock_and_valid_state(fixture_project: Path, plugin_dir: Path, aws: str) -> None:
     env = dict(os.environ, PYTHONUNBUFFERED="1", CI="1")
     proc = subprocess.Popen(
         [

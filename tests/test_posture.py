@@ -153,9 +153,7 @@ def test_weak_opensearch_domain_found_by_name(aws: str) -> None:
 def test_state_outputs_win_over_names_and_missing_resources(aws: str) -> None:
     ids = provision_expected()
     provision_expected(prefix="fx-prod")  # another environment's resources must not satisfy dev's
-    aws_client("s3").create_bucket(
-        Bucket="other-logs", CreateBucketConfiguration={"LocationConstraint": REGION}
-    )
+    aws_client("s3").create_bucket(Bucket="other-logs", CreateBucketConfiguration={"LocationConstraint": REGION})
     other = aws_client("cloudtrail").create_trail(Name="renamed-trail", S3BucketName="other-logs")["TrailARN"]
     # The trail named like the module's is logging; the one the state points at is not.
     checks = by_id(check_posture(make_spec("cloudtrail"), {"cloudtrail_trail_arn": other}))

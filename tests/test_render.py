@@ -106,9 +106,7 @@ def test_render_is_deterministic_and_leaves_state_alone(fixture_project: Path) -
         ),
     ],
 )
-def test_wiring_errors_name_file_and_key(
-    fixture_project: Path, component: dict[str, object], expected: str
-) -> None:
+def test_wiring_errors_name_file_and_key(fixture_project: Path, component: dict[str, object], expected: str) -> None:
     _set_env(fixture_project, "dev", {"name_prefix": "fx-dev", "components": component})
     # _defaults.yaml gives echo a message; drop it so the "needs variable" case is reachable.
     defaults = yaml.safe_load((fixture_project / "environments" / "_defaults.yaml").read_text())
@@ -139,3 +137,45 @@ def test_wiring_between_modules_renders_module_reference(fixture_project: Path) 
     main = (result.work_dir / MAIN_FILE).read_text()
     assert "message     = module.marker.token" in main
     assert 'source      = "../../modules/echo"' in main
+
+
+def test_provision_validate_reports_planted_errors_with_file_and_line(tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from provisioner.cli import app
+
+    copy = tmp_path / "repo"
+    shutil.copytree(REPO / "modules", copy / "modules")
+    shutil.copytree(REPO / "environments", copy / "environments")
+    clean = CliRunner().invoke(app, ["--project", str(copy), "validate", "--env", "dev"])
+    assert clean.exit_code == 0, clean.output
+    assert "configuration is valid" in clean.output
+
+    planted = copy / "modules" / "findings" / "planted.tf"
+    planted.write_text(
+        'resource "aws_s3_bucket" "typo" {\n'
+        '  buckett = "x"\n'
+        "}\n"
+        "\n"
+        'resource "aws_s3_bucket_versioning" "missing" {\n'
+        '  bucket = "x"\n'
+        "}\n"
+        "\n"
+        'resource "aws_s3_buckit" "unknown" {\n'
+        '  bucket = "x"\n'
+        "}\n"
+    )
+    result = CliRunner().invoke(app, ["--project", str(copy), "validate", "--env", "dev"])
+    assert result.exit_code == 1
+    out = result.output
+    assert 'modules/findings/planted.tf:2: aws_s3_bucket.typo: unknown argument "buckett"' in out
+    assert 'modules/findings/planted.tf:5: aws_s3_bucket_versioning.missing: missing required block' in out
+    assert "modules/findings/planted.tf:9:" in out and "aws_s3_buckit" in out
+    assert "validation failed: 3 problem(s)" in out
+
+    planted.write_text('output "x" {\nvalue = 1\n}\n')
+    unformatted = CliRunner().invoke(app, ["--project", str(copy), "validate", "--env", "dev"])
+    assert unformatted.exit_code == 1
+    assert "modules/findings/planted.tf: not formatted (run `terraform fmt`)" in unformatted.output

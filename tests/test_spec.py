@@ -42,9 +42,7 @@ def test_repo_environments_load_with_defaults_merged() -> None:
     assert prod.protection.destroy_protected and not dev.protection.destroy_protected
     assert load_environment(project, "demo").ephemeral.template
     # Written once in _defaults.yaml, inherited by every environment.
-    assert (
-        dev.terraform.providers["aws"].version == prod.terraform.providers["aws"].version == ">= 6.0, < 7.0"
-    )
+    assert dev.terraform.providers["aws"].version == prod.terraform.providers["aws"].version == ">= 6.0, < 7.0"
     assert dev.aws_tags()["CostCenter"] == "sec-dev"
     assert dev.aws_tags()["Project"] == prod.aws_tags()["Project"] == "devsecops"
 
@@ -133,9 +131,7 @@ def test_instance_of_template_gets_own_prefix_and_tags(fixture_project: Path) ->
     from datetime import UTC, datetime
 
     created = datetime(2026, 1, 1, tzinfo=UTC)
-    spec = load_environment(
-        Project(fixture_project), "demo", instance="pr-42", created_at=created, expires_at=created
-    )
+    spec = load_environment(Project(fixture_project), "demo", instance="pr-42", created_at=created, expires_at=created)
     assert spec.name_prefix == "fx-demo-pr-42"
     assert spec.workspace == "demo--pr-42"
     assert spec.state_key().endswith("/demo--pr-42/terraform.tfstate")

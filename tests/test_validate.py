@@ -67,8 +67,7 @@ def test_missing_required_argument_is_reported_at_the_block_header(project: Path
     edit(main, '  scope = "REGIONAL"\n', "")
     edit(main, '      metric_name                = "geo-block"\n', "")
     assert check(project) == [
-        f"modules/edge/main.tf:{line_of(main, WAF_HEADER)}: aws_wafv2_web_acl.this: "
-        'missing required argument "scope"',
+        f'modules/edge/main.tf:{line_of(main, WAF_HEADER)}: aws_wafv2_web_acl.this: missing required argument "scope"',
         f"modules/edge/main.tf:{line_of(main, 'visibility_config {')}: aws_wafv2_web_acl.this: "
         'rule.visibility_config: missing required argument "metric_name"',
     ]
@@ -130,9 +129,7 @@ def test_syntax_error_becomes_a_diagnostic_and_other_files_are_still_checked(pro
     variables = project / "modules/edge/variables.tf"
     (project / "root/main.tf").write_text('resource "aws_s3_bucket" "x" {\n  buckit = "x"\n}\n')
     diagnostics = check(project)
-    assert diagnostics[0] == (
-        'root/main.tf:2: aws_s3_bucket.x: unknown argument "buckit" (did you mean "bucket"?)'
-    )
+    assert diagnostics[0] == ('root/main.tf:2: aws_s3_bucket.x: unknown argument "buckit" (did you mean "bucket"?)')
     # lark reports the token after the dangling "=", which starts at the end of that line
     assert diagnostics[1].startswith(f"modules/edge/main.tf:{line_of(main, 'force_destroy =')}: syntax error")
     assert len(diagnostics) == 2, diagnostics
@@ -143,8 +140,7 @@ def test_unclosed_block_is_reported_at_end_of_file(project: Path) -> None:
     variables = project / "modules/edge/variables.tf"
     variables.write_text('variable "name" {\n  type = string\n')
     assert check(project) == [
-        "modules/edge/variables.tf:3: syntax error: unexpected end of file "
-        "(an unclosed block, bracket or string?)"
+        "modules/edge/variables.tf:3: syntax error: unexpected end of file (an unclosed block, bracket or string?)"
     ]
 
 
@@ -247,8 +243,7 @@ def test_all_problems_across_files_are_collected_in_sorted_order(project: Path) 
         'modules/edge/b.tf:2: aws_s3_bucket.b: unknown argument "acll" (did you mean "acl"?)',
         "modules/edge/c.tf:1: resource block needs 2 labels (type and name), found 1",
         'modules/edge/sub/main.tf:1: aws_s3_bucket_versioning.v: missing required argument "bucket"',
-        "modules/edge/sub/main.tf:1: aws_s3_bucket_versioning.v: missing required block "
-        '"versioning_configuration"',
+        'modules/edge/sub/main.tf:1: aws_s3_bucket_versioning.v: missing required block "versioning_configuration"',
     ]
 
 

@@ -202,7 +202,7 @@ data "aws_iam_policy_document" "normalizer" {
 }
 
 module "normalizer" {
-  source = "../shared/normalizer_lambda"
+  source = "../lambda_function"
 
   function_name = "${var.name_prefix}-cloudtrail-normalizer"
   description   = "Normalises CloudTrail events from CloudWatch Logs and indexes them into OpenSearch"

@@ -10,20 +10,20 @@ output "report_bucket_arn" {
 
 output "importer_function_arn" {
   description = "ARN of the findings-importer Lambda."
-  value       = aws_lambda_function.importer.arn
+  value       = module.importer.function_arn
 }
 
 output "importer_function_name" {
   description = "Name of the findings-importer Lambda."
-  value       = aws_lambda_function.importer.function_name
+  value       = module.importer.function_name
 }
 
 output "importer_role_arn" {
   description = "ARN of the findings-importer's execution role."
-  value       = aws_iam_role.importer.arn
+  value       = module.importer.role_arn
 }
 
 output "dlq_arn" {
   description = "ARN of the importer's dead-letter queue (failed asynchronous invocations)."
-  value       = aws_sqs_queue.dlq.arn
+  value       = module.importer.dead_letter_queue_arn
 }

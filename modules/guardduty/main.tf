@@ -156,7 +156,7 @@ data "aws_iam_policy_document" "normalizer" {
 }
 
 module "normalizer" {
-  source = "../shared/normalizer_lambda"
+  source = "../lambda_function"
 
   function_name = "${var.name_prefix}-guardduty-normalizer"
   description   = "Normalises GuardDuty findings from EventBridge and indexes them into OpenSearch"

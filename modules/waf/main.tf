@@ -90,7 +90,7 @@ resource "aws_wafv2_web_acl_association" "alb" {
 # ---------------------------------------------------------------- normaliser (Firehose processor)
 
 module "normalizer" {
-  source = "../shared/normalizer_lambda"
+  source = "../lambda_function"
 
   function_name = "${var.name_prefix}-waf-normalizer"
   description   = "Firehose processor normalising WAF log records before OpenSearch delivery"

@@ -6,6 +6,7 @@ against a local moto server in tests.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -19,11 +20,16 @@ def _session(region: str) -> Any:
     return boto3.session.Session(region_name=region)
 
 
+# botocore sessions are not thread-safe while they build clients (drift checks run environments in threads).
+_CLIENT_LOCK = threading.Lock()
+
+
 def client(service: str, region: str) -> Any:
     from botocore.config import Config
 
     config = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60)
-    return _session(region).client(service, config=config)
+    with _CLIENT_LOCK:
+        return _session(region).client(service, config=config)
 
 
 def aws_error(action: str, exc: Exception) -> ProvisionError:

@@ -117,9 +117,7 @@ def ensure_state_bucket(
             raise aws_error(f"s3 bucket {bucket} tags", exc) from None
         current_tags = {}
     if current_tags != tags:
-        s3.put_bucket_tagging(
-            Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
-        )
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
         result.changes.append("tagged bucket")
 
 

@@ -8,7 +8,6 @@ OpenSearch domains; real AWS lists them in both, so results are de-duplicated by
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,15 +15,9 @@ from typing import Any
 from provisioner.aws import aws_error, client
 
 # botocore sessions are not thread-safe while they build clients; drift runs environments in threads.
-_CLIENT_LOCK = threading.Lock()
 
 # ARN resource parts without a `type/` or `type:` prefix, by service.
 _BARE_RESOURCE_TYPES = {"s3": "bucket", "sns": "topic", "sqs": "queue"}
-
-
-def aws_client(service: str, region: str) -> Any:
-    with _CLIENT_LOCK:
-        return client(service, region)
 
 
 @dataclass(frozen=True)
@@ -73,11 +66,9 @@ def _tag_dict(items: Any, key: str = "Key", value: str = "Value") -> dict[str, s
 
 
 def _tagging_api(region: str, tags: Mapping[str, str]) -> Iterator[TaggedResource]:
-    api = aws_client("resourcegroupstaggingapi", region)
+    api = client("resourcegroupstaggingapi", region)
     filters = [{"Key": key, "Values": [value]} for key, value in tags.items()]
-    pages = _call(
-        "tag:GetResources", lambda: list(api.get_paginator("get_resources").paginate(TagFilters=filters))
-    )
+    pages = _call("tag:GetResources", lambda: list(api.get_paginator("get_resources").paginate(TagFilters=filters)))
     for page in pages:
         for item in page.get("ResourceTagMappingList", []):
             arn = str(item["ResourceARN"])
@@ -86,7 +77,7 @@ def _tagging_api(region: str, tags: Mapping[str, str]) -> Iterator[TaggedResourc
 
 
 def _wafv2_web_acls(region: str) -> Iterator[TaggedResource]:
-    waf = aws_client("wafv2", region)
+    waf = client("wafv2", region)
     for acl in _paged("wafv2:ListWebACLs", waf.list_web_acls, "WebACLs", Scope="REGIONAL"):
         arn = str(acl["ARN"])
         reply = _call("wafv2:ListTagsForResource", waf.list_tags_for_resource, ResourceARN=arn)
@@ -107,43 +98,32 @@ def _paged(action: str, call: Callable[..., Any], key: str, **kwargs: Any) -> li
 
 
 def _guardduty_detectors(region: str) -> Iterator[TaggedResource]:
-    guardduty = aws_client("guardduty", region)
-    pages = _call(
-        "guardduty:ListDetectors", lambda: list(guardduty.get_paginator("list_detectors").paginate())
-    )
+    guardduty = client("guardduty", region)
+    pages = _call("guardduty:ListDetectors", lambda: list(guardduty.get_paginator("list_detectors").paginate()))
     account = None
     for detector_id in (d for page in pages for d in page.get("DetectorIds", [])):
         detail = _call("guardduty:GetDetector", guardduty.get_detector, DetectorId=detector_id)
         if account is None:
             account = _account_of(str(detail.get("ServiceRole", ""))) or _caller_account(region)
         arn = f"arn:{_partition(region)}:guardduty:{region}:{account}:detector/{detector_id}"
-        yield TaggedResource(
-            arn, "guardduty", "detector", {str(k): str(v) for k, v in detail.get("Tags", {}).items()}
-        )
+        yield TaggedResource(arn, "guardduty", "detector", {str(k): str(v) for k, v in detail.get("Tags", {}).items()})
 
 
 def _cloudtrail_trails(region: str) -> Iterator[TaggedResource]:
-    cloudtrail = aws_client("cloudtrail", region)
+    cloudtrail = client("cloudtrail", region)
     pages = _call("cloudtrail:ListTrails", lambda: list(cloudtrail.get_paginator("list_trails").paginate()))
     # A multi-region trail shows up in every region; it belongs to (and is tagged in) its home region.
-    arns = [
-        str(t["TrailARN"]) for page in pages for t in page.get("Trails", []) if t.get("HomeRegion") == region
-    ]
+    arns = [str(t["TrailARN"]) for page in pages for t in page.get("Trails", []) if t.get("HomeRegion") == region]
     for start in range(0, len(arns), 20):  # ListTags takes at most 20 ARNs
         batch = arns[start : start + 20]
         reply = _call("cloudtrail:ListTags", cloudtrail.list_tags, ResourceIdList=batch)
         for item in reply.get("ResourceTagList", []):
-            yield TaggedResource(
-                str(item["ResourceId"]), "cloudtrail", "trail", _tag_dict(item.get("TagsList"))
-            )
+            yield TaggedResource(str(item["ResourceId"]), "cloudtrail", "trail", _tag_dict(item.get("TagsList")))
 
 
 def _opensearch_domains(region: str) -> Iterator[TaggedResource]:
-    opensearch = aws_client("opensearch", region)
-    names = [
-        d["DomainName"]
-        for d in _call("es:ListDomainNames", opensearch.list_domain_names).get("DomainNames", [])
-    ]
+    opensearch = client("opensearch", region)
+    names = [d["DomainName"] for d in _call("es:ListDomainNames", opensearch.list_domain_names).get("DomainNames", [])]
     for start in range(0, len(names), 5):  # DescribeDomains takes at most 5 names
         batch = names[start : start + 5]
         reply = _call("es:DescribeDomains", opensearch.describe_domains, DomainNames=batch)
@@ -159,7 +139,7 @@ def _account_of(arn: str) -> str | None:
 
 
 def _caller_account(region: str) -> str:
-    sts = aws_client("sts", region)
+    sts = client("sts", region)
     return str(_call("sts:GetCallerIdentity", sts.get_caller_identity)["Account"])
 
 

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from provisioner.aws import aws_error
-from provisioner.aws.inventory import aws_client
+from provisioner.aws import aws_error, client
 from provisioner.errors import ProvisionError
 from provisioner.spec import EnvironmentSpec
 
@@ -68,12 +67,8 @@ class _Context:
     def region(self) -> str:
         return self.spec.region
 
-    def check(
-        self, check: str, resource: str, ok: bool, severity: Severity, good: str, bad: str
-    ) -> PostureCheck:
-        return PostureCheck(
-            check, self.component, resource, "ok" if ok else "drift", severity, good if ok else bad
-        )
+    def check(self, check: str, resource: str, ok: bool, severity: Severity, good: str, bad: str) -> PostureCheck:
+        return PostureCheck(check, self.component, resource, "ok" if ok else "drift", severity, good if ok else bad)
 
     def missing(self, check: str, severity: Severity, what: str) -> PostureCheck:
         return PostureCheck(check, self.component, "", "drift", severity, f"{what} not found")
@@ -95,12 +90,10 @@ def _error_code(exc: Exception) -> str:
 
 
 def _cloudtrail(ctx: _Context) -> Iterator[PostureCheck]:
-    api = aws_client("cloudtrail", ctx.region)
+    api = client("cloudtrail", ctx.region)
     arn = ctx.output("trail_arn")
     if arn is None:
-        trails = _call("cloudtrail:DescribeTrails", api.describe_trails, includeShadowTrails=False)[
-            "trailList"
-        ]
+        trails = _call("cloudtrail:DescribeTrails", api.describe_trails, includeShadowTrails=False)["trailList"]
         named = [str(t["TrailARN"]) for t in trails if t.get("Name") == ctx.named("trail")]
         arn = named[0] if named else None
     if arn is None:
@@ -124,7 +117,7 @@ def _cloudtrail(ctx: _Context) -> Iterator[PostureCheck]:
 
 
 def _guardduty(ctx: _Context) -> Iterator[PostureCheck]:
-    api = aws_client("guardduty", ctx.region)
+    api = client("guardduty", ctx.region)
     detector_id = ctx.output("detector_id")
     if detector_id is None:
         # One detector per account and region: no name to match, so any detector is the one.
@@ -153,7 +146,7 @@ def _guardduty(ctx: _Context) -> Iterator[PostureCheck]:
 
 
 def _securityhub(ctx: _Context) -> Iterator[PostureCheck]:
-    api = aws_client("securityhub", ctx.region)
+    api = client("securityhub", ctx.region)
     try:
         hub = api.describe_hub()
     except Exception as exc:
@@ -168,13 +161,11 @@ def _securityhub(ctx: _Context) -> Iterator[PostureCheck]:
             )
             return
         raise aws_error("securityhub:DescribeHub", exc) from None
-    yield ctx.check(
-        "securityhub.enabled", str(hub.get("HubArn", "")), True, "high", "Security Hub is enabled", ""
-    )
+    yield ctx.check("securityhub.enabled", str(hub.get("HubArn", "")), True, "high", "Security Hub is enabled", "")
 
 
 def _waf(ctx: _Context) -> Iterator[PostureCheck]:
-    api = aws_client("wafv2", ctx.region)
+    api = client("wafv2", ctx.region)
     arn = ctx.output("web_acl_arn")
     if arn is None:
         acls = _call("wafv2:ListWebACLs", api.list_web_acls, Scope="REGIONAL", Limit=100)["WebACLs"]
@@ -190,9 +181,7 @@ def _waf(ctx: _Context) -> Iterator[PostureCheck]:
         if _error_code(exc) != "WAFNonexistentItemException":
             raise aws_error("wafv2:GetLoggingConfiguration", exc) from None
         logging_on = False
-    yield ctx.check(
-        "waf.logging", arn, logging_on, "medium", "web ACL logging is on", "web ACL logging is off"
-    )
+    yield ctx.check("waf.logging", arn, logging_on, "medium", "web ACL logging is on", "web ACL logging is off")
     yield from _waf_association(ctx, api, arn)
 
 
@@ -244,7 +233,7 @@ def _waf_association(ctx: _Context, api: Any, arn: str) -> Iterator[PostureCheck
 
 
 def _opensearch(ctx: _Context) -> Iterator[PostureCheck]:
-    api = aws_client("opensearch", ctx.region)
+    api = client("opensearch", ctx.region)
     name = ctx.output("domain_name")
     if name is None:
         domains = _call("es:ListDomainNames", api.list_domain_names).get("DomainNames", [])
@@ -320,8 +309,6 @@ def check_posture(
             results.extend(checker(ctx))
         except ProvisionError as exc:
             results.append(
-                PostureCheck(
-                    f"{settings.module or component}.api", component, "", "error", "high", exc.message
-                )
+                PostureCheck(f"{settings.module or component}.api", component, "", "error", "high", exc.message)
             )
     return results

@@ -9,6 +9,9 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.region
   ec2_arn    = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
+  # Lambda stores no key for a function without environment variables (a perpetual diff), so both go together.
+  has_environment = length(var.environment_variables) > 0
+  egress_cidrs    = toset(concat(var.egress_cidr_blocks, var.https_egress_to_internet ? ["0.0.0.0/0"] : []))
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -50,8 +53,12 @@ resource "aws_sqs_queue" "dlq" {
   tags                              = var.tags
 }
 
-# What every function of this stack needs: its own log group, tracing, the DLQ, the key and VPC networking.
+# What every function of this stack needs (its own log group, tracing, the DLQ, the key and VPC networking),
+# merged with the function's own permissions. One document, not a second policy counted on policy_json: that
+# JSON is often unknown at plan time (it names resources still to be created), which count cannot take.
 data "aws_iam_policy_document" "runtime" {
+  source_policy_documents = var.policy_json == null ? [] : [var.policy_json]
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -70,10 +77,17 @@ data "aws_iam_policy_document" "runtime" {
     resources = [aws_sqs_queue.dlq.arn]
   }
 
+  # The key as the function's own services use it: the encrypted DLQ and its environment variables.
   statement {
     sid       = "UseStackKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.amazonaws.com", "lambda.${local.region}.amazonaws.com"]
+    }
   }
 
   statement {
@@ -108,23 +122,15 @@ resource "aws_iam_role_policy" "runtime" {
   policy = data.aws_iam_policy_document.runtime.json
 }
 
-resource "aws_iam_role_policy" "function" {
-  count = var.policy_json == null ? 0 : 1
-
-  name   = "function"
-  role   = aws_iam_role.this.id
-  policy = var.policy_json
-}
-
 resource "aws_security_group" "this" {
   name        = "${var.function_name}-lambda"
-  description = "Network interfaces of the ${var.function_name} Lambda function"
+  description = "Network interfaces of the ${var.function_name} Lambda function: no inbound, HTTPS out only"
   vpc_id      = var.vpc_id
-  tags        = var.tags
+  tags        = merge(var.tags, { Name = var.function_name })
 }
 
 resource "aws_vpc_security_group_egress_rule" "https" {
-  for_each = toset(var.egress_cidr_blocks)
+  for_each = local.egress_cidrs
 
   security_group_id = aws_security_group.this.id
   description       = "HTTPS to ${each.value}"
@@ -146,11 +152,15 @@ resource "aws_lambda_function" "this" {
   timeout                        = var.timeout
   memory_size                    = var.memory_size
   reserved_concurrent_executions = var.reserved_concurrency
-  kms_key_arn                    = var.kms_key_arn
+  kms_key_arn                    = local.has_environment ? var.kms_key_arn : null
   tags                           = var.tags
 
-  environment {
-    variables = var.environment_variables
+  dynamic "environment" {
+    for_each = local.has_environment ? [var.environment_variables] : []
+
+    content {
+      variables = environment.value
+    }
   }
 
   vpc_config {
@@ -167,10 +177,10 @@ resource "aws_lambda_function" "this" {
   }
 
   logging_config {
-    log_format = "JSON"
+    log_format = var.log_format
     log_group  = aws_cloudwatch_log_group.this.name
   }
 
   # Networking and logging permissions must exist before Lambda validates the role.
-  depends_on = [aws_iam_role_policy.runtime, aws_iam_role_policy.function]
+  depends_on = [aws_iam_role_policy.runtime]
 }

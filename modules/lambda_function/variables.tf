@@ -23,13 +23,13 @@ variable "package" {
 }
 
 variable "environment_variables" {
-  description = "Environment variables of the function (encrypted with the KMS key)."
+  description = "Environment variables of the function, encrypted with the KMS key (none: no environment and no key on the function)."
   type        = map(string)
   default     = {}
 }
 
 variable "kms_key_arn" {
-  description = "Customer-managed KMS key for environment variables, the log group and the dead-letter queue."
+  description = "Customer-managed KMS key for the log group, the dead-letter queue and environment variables (if any)."
   type        = string
 }
 
@@ -55,12 +55,18 @@ variable "egress_cidr_blocks" {
 
   validation {
     condition     = !contains(var.egress_cidr_blocks, "0.0.0.0/0") && !contains(var.egress_cidr_blocks, "::/0")
-    error_message = "Egress to the whole internet is not allowed; name the CIDR blocks the function must reach."
+    error_message = "Egress to the whole internet is not allowed here; name the CIDR blocks the function must reach (or set https_egress_to_internet)."
   }
 }
 
+variable "https_egress_to_internet" {
+  description = "Also allow TCP 443 to any address: for functions that call AWS APIs through a NAT gateway (no inbound either way)."
+  type        = bool
+  default     = false
+}
+
 variable "policy_json" {
-  description = "Extra IAM policy (JSON) for what the function itself does, attached as a separate role policy."
+  description = "Extra IAM policy (JSON) for what the function itself does, merged into the role's policy (statement sids must not repeat the module's)."
   type        = string
   default     = null
 }
@@ -95,6 +101,17 @@ variable "reserved_concurrency" {
   validation {
     condition     = var.reserved_concurrency >= 1
     error_message = "The reserved_concurrency must be at least 1."
+  }
+}
+
+variable "log_format" {
+  description = "Log format of the function (JSON wraps each log line; Text keeps the runtime's plain lines)."
+  type        = string
+  default     = "JSON"
+
+  validation {
+    condition     = contains(["JSON", "Text"], var.log_format)
+    error_message = "The log_format must be JSON or Text."
   }
 }
 

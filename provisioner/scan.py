@@ -165,7 +165,7 @@ def _check_from(raw: dict[str, Any], base: Path) -> CheckResult:
 
 def evaluate(reports: list[dict[str, Any]], policy: CheckovPolicy, target: Target, base: Path) -> ScanReport:
     """Apply the policy to Checkov's raw reports: policy skips pass with their reason, nothing else does."""
-    reasons = {s.id: s.reason for s in policy.skip}
+    skips = {s.id: s for s in policy.skip}
     result = ScanReport(target=target)
     used: set[str] = set()
     seen: set[tuple[str, str, str, int]] = set()
@@ -181,14 +181,15 @@ def evaluate(reports: list[dict[str, Any]], policy: CheckovPolicy, target: Targe
             if key in seen:
                 continue
             seen.add(key)
-            if check.check_id in reasons:
+            skip = skips.get(check.check_id)
+            if skip is not None and skip.covers(check.resource):
                 used.add(check.check_id)
-                result.skipped.append(SkippedCheck(check, reasons[check.check_id]))
+                result.skipped.append(SkippedCheck(check, skip.reason))
             else:
                 result.failed.append(check)
     result.failed.sort(key=lambda c: (c.file, c.line, c.check_id, c.resource))
     result.skipped.sort(key=lambda s: (s.check.check_id, s.check.file, s.check.line))
-    result.unused_skips = sorted(set(reasons) - used)
+    result.unused_skips = sorted(set(skips) - used)
     return result
 
 

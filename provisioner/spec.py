@@ -6,6 +6,7 @@ Every problem becomes a `SpecError` naming the file, the key path and the reason
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import ipaddress
 import re
 from datetime import datetime, timedelta
@@ -49,6 +50,11 @@ class _Model(BaseModel):
 class CheckSkip(_Model):
     id: str = Field(pattern=r"^CKV2?_[A-Z0-9]+_\d+$")
     reason: str
+    # Resource addresses (fnmatch patterns) the skip is limited to; empty = every resource.
+    resources: list[str] = []
+
+    def covers(self, resource: str) -> bool:
+        return not self.resources or any(fnmatch.fnmatchcase(resource, p) for p in self.resources)
 
     @field_validator("reason")
     @classmethod

@@ -81,16 +81,21 @@ def test_policy_skip_with_reason_is_reported_as_used(fixture_project: Path, aws:
         "skip": [
             {"id": "CKV_AWS_24", "reason": "fixture: SSH exposure is the point of this test"},
             {"id": "CKV_AWS_999", "reason": "never matches anything in this fixture"},
+            # Scoped to a resource that is not the failing one: the check still fails.
+            {"id": "CKV_AWS_18", "reason": "access logging is not wanted on this one", "resources": ["*.other"]},
+            {"id": "CKV_AWS_21", "reason": "versioning is not wanted on this one", "resources": ["*.open"]},
         ]
     }
     env.write_text(yaml.safe_dump(data))
     result = cli(fixture_project, "scan", "--env", "insecure", "--format", "json")
     assert result.exit_code == 1  # other checks still fail
     report = json.loads(result.output)
-    assert [s["check_id"] for s in report["skipped"]] == ["CKV_AWS_24"]
-    assert report["skipped"][0]["reason"].startswith("fixture: SSH exposure")
-    assert "CKV_AWS_24" not in {f["check_id"] for f in report["failed"]}
-    assert report["unused_skips"] == ["CKV_AWS_999"]
+    assert [s["check_id"] for s in report["skipped"]] == ["CKV_AWS_21", "CKV_AWS_24"]
+    assert report["skipped"][1]["reason"].startswith("fixture: SSH exposure")
+    failed = {f["check_id"] for f in report["failed"]}
+    assert "CKV_AWS_24" not in failed and "CKV_AWS_21" not in failed
+    assert "CKV_AWS_18" in failed
+    assert report["unused_skips"] == ["CKV_AWS_18", "CKV_AWS_999"]
 
 
 def test_scan_passes_on_clean_env_and_writes_reports(fixture_project: Path, tmp_path: Path, aws: str) -> None:

@@ -1,6 +1,6 @@
 """Security properties of the monitoring-side Terraform modules, read from their HCL.
 
-Modules: shared (+ shared/normalizer_lambda), secure_bucket, waf, cloudtrail, guardduty, opensearch. The HCL is
+Modules: shared, secure_bucket, lambda_function, waf, cloudtrail, guardduty, opensearch. The HCL is
 parsed with python-hcl2; `terraform fmt` and the variable validations run on the real terraform binary (a copy
 of a module's variables.tf needs no provider, so this stays offline).
 """
@@ -21,7 +21,7 @@ from hcl2 import SerializationOptions
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = REPO / "modules"
-MY_MODULES = ("shared", "shared/normalizer_lambda", "secure_bucket", "waf", "cloudtrail", "guardduty", "opensearch")
+MY_MODULES = ("shared", "lambda_function", "secure_bucket", "waf", "cloudtrail", "guardduty", "opensearch")
 NORMALIZER_CONSUMERS = ("waf", "cloudtrail", "guardduty")
 _HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 
@@ -116,6 +116,7 @@ def test_variables_are_typed_and_outputs_described(name: str) -> None:
 def test_outputs_match_the_wiring_contract() -> None:
     expected = {
         "secure_bucket": {"id", "arn", "bucket_regional_domain_name"},
+        "lambda_function": {"function_arn", "function_name", "role_arn", "security_group_id", "dead_letter_queue_arn"},
         "shared": {"kms_key_arn", "kms_key_id", "access_log_bucket_id", "alerts_topic_arn"},
         "waf": {"web_acl_arn", "firehose_role_arn", "normalizer_role_arn"},
         "cloudtrail": {"trail_arn", "log_group_name", "normalizer_role_arn", "bucket_id"},
@@ -129,14 +130,15 @@ def test_outputs_match_the_wiring_contract() -> None:
         "name",
         "kms_key_arn",
         "access_log_bucket_id",
+        "is_access_log_bucket",
         "force_destroy",
         "policy_statements_json",
         "expiration_days",
         "noncurrent_expiration_days",
         "tags",
     }
-    # null means "this is the access-log bucket", so the variable must not silently default to it.
-    assert "default" not in secure_bucket_inputs["access_log_bucket_id"]
+    # Being the (unlogged, SSE-S3) access-log bucket is an explicit opt-in, never a default.
+    assert secure_bucket_inputs["is_access_log_bucket"]["default"] is False
 
 
 # ---------------------------------------------------------------- IAM and network
@@ -219,7 +221,7 @@ def test_secure_bucket_hardening() -> None:
     assert default["sse_algorithm"] == '${local.is_log_bucket ? "AES256" : "aws:kms"}'
     assert default["kms_master_key_id"] == "${local.is_log_bucket ? null : var.kms_key_arn}"
     assert sse["bucket_key_enabled"] == "${!local.is_log_bucket}"
-    assert module("secure_bucket")["locals"]["is_log_bucket"] == "${var.access_log_bucket_id == null}"
+    assert module("secure_bucket")["locals"]["is_log_bucket"] == "${var.is_access_log_bucket}"
 
     logging = one("secure_bucket", "aws_s3_bucket_logging")
     assert logging["count"] == "${local.is_log_bucket ? 0 : 1}"
@@ -257,9 +259,10 @@ def test_every_bucket_is_a_secure_bucket() -> None:
         "guardduty.bucket": "../secure_bucket",
         "waf.backup": "../secure_bucket",
     }
-    assert module("shared")["module"]["access_logs"]["access_log_bucket_id"] is None
+    assert module("shared")["module"]["access_logs"]["is_access_log_bucket"] is True
     for name, call in (("cloudtrail", "bucket"), ("guardduty", "bucket"), ("waf", "backup")):
         assert module(name)["module"][call]["access_log_bucket_id"] == "${var.access_log_bucket_id}"
+        assert "is_access_log_bucket" not in module(name)["module"][call]
 
 
 def test_shared_key_topic_and_key_policy() -> None:
@@ -299,21 +302,79 @@ def test_no_inline_checkov_skips(name: str) -> None:
 # ---------------------------------------------------------------- Lambdas
 
 
-def test_normalizer_lambda_hardening() -> None:
-    fn = one("shared/normalizer_lambda", "aws_lambda_function")
+def test_lambda_function_hardening() -> None:
+    fn = one("lambda_function", "aws_lambda_function")
     assert fn["runtime"] == "python3.12"
     assert fn["handler"] == "${var.package.handler}"
     assert fn["source_code_hash"] == "${var.package.source_code_hash}"
-    assert fn["kms_key_arn"] == "${var.kms_key_arn}"
+    # Environment variables are encrypted with the stack key; without any, neither is set (no perpetual diff).
+    assert fn["kms_key_arn"] == "${local.has_environment ? var.kms_key_arn : null}"
+    environment = fn["dynamic"][0]["environment"]
+    assert environment["for_each"] == "${local.has_environment ? [var.environment_variables] : []}"
+    assert module("lambda_function")["locals"]["has_environment"] == "${length(var.environment_variables) > 0}"
     assert fn["reserved_concurrent_executions"] == "${var.reserved_concurrency}"
     assert block(fn, "tracing_config")["mode"] == "Active"
     assert block(fn, "dead_letter_config")["target_arn"] == "${aws_sqs_queue.dlq.arn}"
     assert block(fn, "vpc_config")["subnet_ids"] == "${var.subnet_ids}"
-    assert one("shared/normalizer_lambda", "aws_sqs_queue", "dlq")["kms_master_key_id"] == "${var.kms_key_arn}"
-    # The role must not depend on the function's extra policy (which references the OpenSearch domain).
-    role = one("shared/normalizer_lambda", "aws_iam_role")
+    assert block(fn, "vpc_config")["security_group_ids"] == ["${aws_security_group.this.id}"]
+    assert one("lambda_function", "aws_sqs_queue", "dlq")["kms_master_key_id"] == "${var.kms_key_arn}"
+    # The role must not depend on the function's extra policy (which may reference the OpenSearch domain).
+    role = one("lambda_function", "aws_iam_role")
     assert "policy_json" not in json.dumps(role)
-    assert module("shared/normalizer_lambda")["output"]["role_arn"]["value"] == "${aws_iam_role.this.arn}"
+    assert module("lambda_function")["output"]["role_arn"]["value"] == "${aws_iam_role.this.arn}"
+    runtime = module("lambda_function")["data"]["aws_iam_policy_document"]["runtime"]
+    assert runtime["source_policy_documents"] == "${var.policy_json == null ? [] : [var.policy_json]}"
+    # The key only through the services the function itself uses it with (its DLQ, its environment).
+    key = {s.get("sid"): s for _, s in policy_statements("lambda_function")}["UseStackKey"]
+    assert key["resources"] == ["${var.kms_key_arn}"]
+    assert block(key, "condition")["variable"] == "kms:ViaService"
+    trust = module("lambda_function")["data"]["aws_iam_policy_document"]["assume"]["statement"][0]
+    assert trust["principals"][0]["identifiers"] == ["lambda.amazonaws.com"]
+    assert trust["condition"][0]["variable"] == "aws:SourceAccount"
+
+
+def test_lambda_function_internet_egress_is_an_explicit_opt_in() -> None:
+    variables = module("lambda_function")["variable"]
+    assert variables["https_egress_to_internet"]["default"] is False
+    assert variables["egress_cidr_blocks"]["default"] == []
+    assert "0.0.0.0/0" in json.dumps(variables["egress_cidr_blocks"]["validation"])
+    cidrs = module("lambda_function")["locals"]["egress_cidrs"]
+    assert cidrs == '${toset(concat(var.egress_cidr_blocks, var.https_egress_to_internet ? ["0.0.0.0/0"] : []))}'
+    assert one("lambda_function", "aws_vpc_security_group_egress_rule", "https")["for_each"] == "${local.egress_cidrs}"
+    # Only the findings importer (AWS APIs through NAT) opts in; the log normalisers reach the VPC at most.
+    for name in NORMALIZER_CONSUMERS:
+        assert "https_egress_to_internet" not in module(name)["module"]["normalizer"], name
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({}, None),
+        ({"egress_cidr_blocks": ["0.0.0.0/0"]}, "Egress to the whole internet is not allowed"),
+        ({"https_egress_to_internet": True}, None),
+        ({"function_name": "x" * 57}, "1-56 letters"),
+        ({"log_format": "XML"}, "JSON or Text"),
+        ({"subnet_ids": []}, "At least one subnet"),
+    ],
+)
+def test_lambda_function_variable_validation(
+    terraform_bin: Path, tmp_path: Path, overrides: dict[str, Any], error: str | None
+) -> None:
+    values = {
+        "function_name": "dev-fn",
+        "description": "d",
+        "package": {"filename": "f.zip", "source_code_hash": "x", "handler": "h.handler"},
+        "kms_key_arn": _KEY,
+        **_NET,
+        **overrides,
+    }
+    values.pop("vpc_cidr")
+    result = _plan_variables(terraform_bin, tmp_path, "lambda_function", values)
+    if error is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 1
+        assert error in re.sub(r"\s+", " ", result.stderr)
 
 
 @pytest.mark.parametrize(
@@ -322,8 +383,9 @@ def test_normalizer_lambda_hardening() -> None:
 )
 def test_consumers_wire_the_normalizer_module(name: str, package_var: str) -> None:
     call = module(name)["module"]["normalizer"]
-    assert call["source"] == "../shared/normalizer_lambda"
+    assert call["source"] == "../lambda_function"
     assert call["package"] == f"${{var.{package_var}}}"
+    assert call["kms_key_arn"] == "${var.kms_key_arn}"
     package_type = module(name)["variable"][package_var]["type"]
     assert all(field in package_type for field in ("filename", "source_code_hash", "handler"))
     if name != "waf":

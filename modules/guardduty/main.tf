@@ -58,49 +58,34 @@ resource "aws_guardduty_threatintelset" "this" {
 # ---------------------------------------------------------------- findings export to S3
 
 data "aws_iam_policy_document" "bucket" {
-  statement {
-    sid       = "GuardDutyLocatesBucket"
-    actions   = ["s3:GetBucketLocation"]
-    resources = [local.bucket_arn]
-
-    principals {
-      type        = "Service"
-      identifiers = ["guardduty.amazonaws.com"]
+  # GuardDuty of this account's detector only: it locates the bucket, then writes findings into it.
+  dynamic "statement" {
+    for_each = {
+      GuardDutyLocatesBucket  = { action = "s3:GetBucketLocation", resource = local.bucket_arn }
+      GuardDutyWritesFindings = { action = "s3:PutObject", resource = "${local.bucket_arn}/*" }
     }
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
+    content {
+      sid       = statement.key
+      actions   = [statement.value.action]
+      resources = [statement.value.resource]
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceArn"
-      values   = [local.detector_arn]
-    }
-  }
+      principals {
+        type        = "Service"
+        identifiers = ["guardduty.amazonaws.com"]
+      }
 
-  statement {
-    sid       = "GuardDutyWritesFindings"
-    actions   = ["s3:PutObject"]
-    resources = ["${local.bucket_arn}/*"]
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
 
-    principals {
-      type        = "Service"
-      identifiers = ["guardduty.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceArn"
-      values   = [local.detector_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceArn"
+        values   = [local.detector_arn]
+      }
     }
   }
 

@@ -36,6 +36,7 @@ locals {
       env         = {}
       secrets     = {}
       cache       = false
+      report_tool = null
     }
     sca = {
       description = "SCA: OWASP Dependency-Check, fails on CVSS >= ${local.threshold.cvss}"
@@ -47,8 +48,9 @@ locals {
         DC_VERSION   = var.dependency_check_version
         FAIL_ON_CVSS = local.threshold.cvss
       })
-      secrets = var.nvd_api_key_parameter_name == null ? {} : { NVD_API_KEY = var.nvd_api_key_parameter_name }
-      cache   = true
+      secrets     = var.nvd_api_key_parameter_name == null ? {} : { NVD_API_KEY = var.nvd_api_key_parameter_name }
+      cache       = true
+      report_tool = "dependency-check"
     }
     sast = {
       description = "SAST: SonarQube scanner with the quality gate"
@@ -63,8 +65,9 @@ locals {
         SONAR_FAIL_SEVERITIES = local.threshold.sonar
         SONAR_FAIL_IMPACTS    = local.threshold.sonar_impacts
       })
-      secrets = { SONAR_TOKEN = var.sonar_token_parameter_name }
-      cache   = false
+      secrets     = { SONAR_TOKEN = var.sonar_token_parameter_name }
+      cache       = false
+      report_tool = "sonarqube"
     }
     dast = {
       description = "DAST: ZAP scan of ${var.dast_target_url} on the scanner host through SSM"
@@ -80,8 +83,9 @@ locals {
         DAST_TIMEOUT_MINUTES = tostring(var.dast_timeout_minutes)
         ZAP_FAIL_RISKCODE    = local.threshold.zap_riskcode
       })
-      secrets = {}
-      cache   = false
+      secrets     = {}
+      cache       = false
+      report_tool = null # the scanner host uploads ZAP reports; this project only reads them
     }
     deploy = {
       description = "Deploy: the application's deploy buildspec"
@@ -92,12 +96,20 @@ locals {
       env         = {}
       secrets     = {}
       cache       = false
+      report_tool = null
     }
   }
   projects = { for k, v in local.all_projects : k => v if k != "deploy" || var.deploy_enabled }
 
   # Terraform 1.0 has no cross-variable validation: this conversion fails the plan with a readable message.
   connection_given = !local.codecommit && var.connection_arn == null ? tobool("source_provider CodeStarSourceConnection needs connection_arn") : true
+
+  codebuild_stages = [
+    { stage = "Build", action = "Build", project = "build", category = "Build", outputs = ["build_output"] },
+    { stage = "SCA", action = "DependencyCheck", project = "sca", category = "Test", outputs = null },
+    { stage = "SAST", action = "SonarQube", project = "sast", category = "Test", outputs = null },
+    { stage = "DAST", action = "ZAP", project = "dast", category = "Test", outputs = null },
+  ]
 
   subnet_arns = [for s in var.subnet_ids : "${local.arn_prefix}:ec2:${var.region}:${local.account_id}:subnet/${s}"]
   source_arn = local.codecommit ? "${local.arn_prefix}:codecommit:${var.region}:${local.account_id}:${var.repository}" : (
@@ -151,19 +163,36 @@ resource "aws_cloudwatch_log_group" "codebuild" {
   tags = var.tags
 }
 
-data "aws_iam_policy_document" "codebuild_assume" {
+# Trust of each service role: this account only, and for EventBridge only the source rule of this pipeline.
+data "aws_iam_policy_document" "assume" {
+  for_each = {
+    codebuild    = null
+    codepipeline = null
+    events       = "${local.arn_prefix}:events:${var.region}:${local.account_id}:rule/${local.pipeline_name}-source"
+  }
+
   statement {
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
-      identifiers = ["codebuild.amazonaws.com"]
+      identifiers = ["${each.key}.amazonaws.com"]
     }
 
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [local.account_id]
+    }
+
+    dynamic "condition" {
+      for_each = each.value == null ? [] : [each.value]
+
+      content {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = [condition.value]
+      }
     }
   }
 }
@@ -172,7 +201,7 @@ resource "aws_iam_role" "codebuild" {
   for_each = local.projects
 
   name               = "${var.name_prefix}-codebuild-${each.key}"
-  assume_role_policy = data.aws_iam_policy_document.codebuild_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["codebuild"].json
 
   tags = var.tags
 }
@@ -253,6 +282,16 @@ data "aws_iam_policy_document" "codebuild_common" {
   }
 
   dynamic "statement" {
+    for_each = each.value.report_tool == null ? [] : [each.value.report_tool]
+
+    content {
+      sid       = "UploadOwnReports"
+      actions   = ["s3:PutObject"]
+      resources = ["${var.report_bucket_arn}/${statement.value}/*"]
+    }
+  }
+
+  dynamic "statement" {
     for_each = length(each.value.secrets) > 0 ? [1] : []
 
     content {
@@ -263,22 +302,6 @@ data "aws_iam_policy_document" "codebuild_common" {
         "${local.arn_prefix}:ssm:${var.region}:${local.account_id}:parameter/${trimprefix(name, "/")}"
       ]
     }
-  }
-}
-
-data "aws_iam_policy_document" "sca" {
-  statement {
-    sid       = "UploadDependencyCheckReports"
-    actions   = ["s3:PutObject"]
-    resources = ["${var.report_bucket_arn}/dependency-check/*"]
-  }
-}
-
-data "aws_iam_policy_document" "sast" {
-  statement {
-    sid       = "UploadSonarQubeReports"
-    actions   = ["s3:PutObject"]
-    resources = ["${var.report_bucket_arn}/sonarqube/*"]
   }
 }
 
@@ -309,13 +332,11 @@ data "aws_iam_policy_document" "dast" {
 
 locals {
   extra_policies = {
-    sca    = data.aws_iam_policy_document.sca.json
-    sast   = data.aws_iam_policy_document.sast.json
     dast   = data.aws_iam_policy_document.dast.json
     deploy = var.deploy_policy_json
   }
   # Keys decided from variables only: the policy JSON itself is unknown until the referenced ARNs exist.
-  extra_policy_keys = concat(["sca", "sast", "dast"], var.deploy_enabled && var.deploy_policy_json != null ? ["deploy"] : [])
+  extra_policy_keys = concat(["dast"], var.deploy_enabled && var.deploy_policy_json != null ? ["deploy"] : [])
 }
 
 resource "aws_iam_role_policy" "codebuild" {
@@ -413,26 +434,9 @@ resource "aws_codebuild_project" "this" {
 
 # --- CodePipeline --------------------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "pipeline_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["codepipeline.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "pipeline" {
   name               = "${var.name_prefix}-codepipeline"
-  assume_role_policy = data.aws_iam_policy_document.pipeline_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["codepipeline"].json
 
   tags = var.tags
 }
@@ -541,71 +545,25 @@ resource "aws_codepipeline" "this" {
     }
   }
 
-  stage {
-    name = "Build"
+  # Build, then the three scans, each a CodeBuild project on the source (the scans fail the stage on findings).
+  dynamic "stage" {
+    for_each = local.codebuild_stages
 
-    action {
-      name             = "Build"
-      category         = "Build"
-      owner            = "AWS"
-      provider         = "CodeBuild"
-      version          = "1"
-      input_artifacts  = ["source_output"]
-      output_artifacts = ["build_output"]
+    content {
+      name = stage.value.stage
 
-      configuration = {
-        ProjectName = aws_codebuild_project.this["build"].name
-      }
-    }
-  }
+      action {
+        name             = stage.value.action
+        category         = stage.value.category
+        owner            = "AWS"
+        provider         = "CodeBuild"
+        version          = "1"
+        input_artifacts  = ["source_output"]
+        output_artifacts = stage.value.outputs
 
-  stage {
-    name = "SCA"
-
-    action {
-      name            = "DependencyCheck"
-      category        = "Test"
-      owner           = "AWS"
-      provider        = "CodeBuild"
-      version         = "1"
-      input_artifacts = ["source_output"]
-
-      configuration = {
-        ProjectName = aws_codebuild_project.this["sca"].name
-      }
-    }
-  }
-
-  stage {
-    name = "SAST"
-
-    action {
-      name            = "SonarQube"
-      category        = "Test"
-      owner           = "AWS"
-      provider        = "CodeBuild"
-      version         = "1"
-      input_artifacts = ["source_output"]
-
-      configuration = {
-        ProjectName = aws_codebuild_project.this["sast"].name
-      }
-    }
-  }
-
-  stage {
-    name = "DAST"
-
-    action {
-      name            = "ZAP"
-      category        = "Test"
-      owner           = "AWS"
-      provider        = "CodeBuild"
-      version         = "1"
-      input_artifacts = ["source_output"]
-
-      configuration = {
-        ProjectName = aws_codebuild_project.this["dast"].name
+        configuration = {
+          ProjectName = aws_codebuild_project.this[stage.value.project].name
+        }
       }
     }
   }
@@ -699,34 +657,11 @@ resource "aws_cloudwatch_event_rule" "codecommit" {
   tags = var.tags
 }
 
-data "aws_iam_policy_document" "events_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = ["${local.arn_prefix}:events:${var.region}:${local.account_id}:rule/${local.pipeline_name}-source"]
-    }
-  }
-}
-
 resource "aws_iam_role" "events" {
   count = local.codecommit ? 1 : 0
 
   name               = "${var.name_prefix}-pipeline-trigger"
-  assume_role_policy = data.aws_iam_policy_document.events_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["events"].json
 
   tags = var.tags
 }

@@ -30,13 +30,23 @@ def records(data: bytes, source: str = "cloudtrail") -> tuple[list[Any], int]:
             return records_from_object(json.loads(stripped), source)
         except json.JSONDecodeError:
             pass  # JSON lines, or a truncated document: fall through line by line
+    return _parse_each([line for line in text.splitlines() if line.strip()])
+
+
+def _parse_each(texts: list[str]) -> tuple[list[Any], int]:
+    """Parse JSON texts; one bad text is skipped and counted, never fatal to the others."""
+    try:
+        # One parser call for the whole batch is about twice as fast as one per text (hot path).
+        batch = json.loads("[" + ",".join(texts) + "]")
+        if len(batch) == len(texts):
+            return batch, 0
+    except json.JSONDecodeError:
+        pass  # some text is malformed (or smuggles a comma): fall back to one at a time
     out: list[Any] = []
     skipped = 0
-    for line in text.splitlines():
-        if not line.strip():
-            continue
+    for item in texts:
         try:
-            out.append(json.loads(line))
+            out.append(json.loads(item))
         except json.JSONDecodeError:
             skipped += 1
     return out, skipped
@@ -60,14 +70,10 @@ def records_from_object(obj: Any, source: str = "cloudtrail") -> tuple[list[Any]
     if "logEvents" in obj:
         if obj.get("messageType") == "CONTROL_MESSAGE":
             return [], 0
-        out: list[Any] = []
-        skipped = 0
-        for event in obj["logEvents"] if isinstance(obj["logEvents"], list) else []:
-            try:
-                out.append(json.loads(event["message"]))
-            except (TypeError, KeyError, json.JSONDecodeError):
-                skipped += 1
-        return out, skipped
+        events = obj["logEvents"] if isinstance(obj["logEvents"], list) else []
+        messages = [e["message"] for e in events if isinstance(e, dict) and isinstance(e.get("message"), str)]
+        found, skipped = _parse_each(messages)
+        return found, skipped + len(events) - len(messages)
     if "Records" in obj:
         found = obj["Records"]
         return (found, 0) if isinstance(found, list) else ([], 1)
@@ -128,24 +134,29 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+_SCALAR_FIELDS = {
+    "eventVersion": "event_version",
+    "eventType": "event_type",
+    "eventCategory": "event_category",
+    "requestID": "request_id",
+    "errorCode": "error_code",
+    "readOnly": "read_only",
+    "managementEvent": "management_event",
+    "recipientAccountId": "recipient_account_id",
+    "sharedEventID": "shared_event_id",
+    "vpcEndpointId": "vpc_endpoint_id",
+}
+
+
 def _aws_fields(
     rec: dict[str, Any], identity: dict[str, Any], session: dict[str, Any], issuer: dict[str, Any]
 ) -> dict[str, Any]:
+    # One pass over the record's own keys (usually fewer than the names we look for): hot path.
     out: dict[str, Any] = {}
-    for key, name in (
-        ("eventVersion", "event_version"),
-        ("eventType", "event_type"),
-        ("eventCategory", "event_category"),
-        ("requestID", "request_id"),
-        ("errorCode", "error_code"),
-        ("readOnly", "read_only"),
-        ("managementEvent", "management_event"),
-        ("recipientAccountId", "recipient_account_id"),
-        ("sharedEventID", "shared_event_id"),
-        ("vpcEndpointId", "vpc_endpoint_id"),
-    ):
-        if key in rec and rec[key] is not None:
-            out[name] = rec[key]
+    for key, value in rec.items():
+        name = _SCALAR_FIELDS.get(key)
+        if name is not None and value is not None:
+            out[name] = value
     if isinstance(rec.get("errorMessage"), str):
         out["error_message"] = clip(rec["errorMessage"], _MAX_TEXT)
     ui: dict[str, Any] = {}

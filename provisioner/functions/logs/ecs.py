@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from datetime import UTC, datetime
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from provisioner.functions.common import clip
@@ -14,19 +16,19 @@ from provisioner.functions.common import clip
 MAX_JSON_FIELD = 32 * 1024
 _IP_CACHE: dict[str, str | None] = {}
 _IP_CACHE_MAX = 65536
-# One encoder for every field: json.dumps() with options builds a new JSONEncoder per call (hot path).
+# One C encoder for every field (hot path): JSONEncoder.encode() builds a new one on every call. No circular
+# check (`markers=None`): values come from json.loads, which cannot produce cycles.
+_ENCODE = c_make_encoder(None, str, encode_basestring, None, ":", ",", False, False, True) if c_make_encoder else None
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# Dotted quad, 0-255, no leading zeros: the same rules as ipaddress, about 10x faster (hot path).
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
 def _ipv4(value: str) -> bool:
-    """Dotted-quad check without ipaddress (5x faster); same rules: 0-255, no leading zeros."""
-    parts = value.split(".")
-    if len(parts) != 4:
-        return False
-    for part in parts:
-        if not part.isdigit() or not part.isascii() or (len(part) > 1 and part[0] == "0") or int(part) > 255:
-            return False
-    return True
+    return _IPV4.fullmatch(value) is not None
 
 
 def ip_or_none(value: Any) -> str | None:
@@ -75,4 +77,5 @@ def iso_from_epoch_ms(value: Any) -> str | None:
 
 
 def json_field(value: Any) -> str:
-    return clip(_ENCODER.encode(value), MAX_JSON_FIELD)
+    text = "".join(_ENCODE(value, 0)) if _ENCODE is not None else _ENCODER.encode(value)
+    return clip(text, MAX_JSON_FIELD)

@@ -395,21 +395,23 @@ def up(
     from provisioner import instances
     from provisioner.spec import load_environment
 
-    if instance is None:
-        if ttl is not None:
-            raise InputError("--ttl needs --name: only ephemeral instances expire")
-        spec = load_environment(project, env)
-    else:
-        template = load_environment(project, env)
-        if not template.ephemeral.template:
-            raise InputError(f"{env_file(project, template)}: ephemeral.template: is false; --name needs a template")
-        record = instances.plan_instance(project, template, instance, ttl)
+    spec = load_environment(project, env)
+    if instance is None and ttl is not None:
+        raise InputError("--ttl needs --name: only ephemeral instances expire")
+    if instance is not None and not spec.ephemeral.template:
+        raise InputError(f"{env_file(project, spec)}: ephemeral.template: is false; --name needs a template")
+    # The account check comes before anything is read from or written to AWS, instance records included.
+    preflight(project, spec, ui)
+    if instance is not None:
+        record = instances.plan_instance(project, spec, instance, ttl)
         spec = load_environment(
             project, env, instance=instance, created_at=record.created_at, expires_at=record.expires_at
         )
         instances.save(project, record)
         ui.info(f"instance {record.workspace}: expires {record.to_json()['expires_at']}")
-    scanned = _plan_and_scan(project, spec, destroy=False, report_dir=report_dir, plugin_dir=plugin_dir, ui=ui)
+    scanned = _plan_and_scan(
+        project, spec, destroy=False, report_dir=report_dir, plugin_dir=plugin_dir, ui=ui, preflighted=True
+    )
     if not scanned.has_changes:
         ui.success(f"no changes: {spec.workspace} is up to date")
         return

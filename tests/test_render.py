@@ -171,7 +171,7 @@ def test_provision_validate_reports_planted_errors_with_file_and_line(tmp_path: 
     assert result.exit_code == 1
     out = result.output
     assert 'modules/findings/planted.tf:2: aws_s3_bucket.typo: unknown argument "buckett"' in out
-    assert 'modules/findings/planted.tf:5: aws_s3_bucket_versioning.missing: missing required block' in out
+    assert "modules/findings/planted.tf:5: aws_s3_bucket_versioning.missing: missing required block" in out
     assert "modules/findings/planted.tf:9:" in out and "aws_s3_buckit" in out
     assert "validation failed: 3 problem(s)" in out
 

@@ -23,6 +23,7 @@ _DURATION_RE = re.compile(r"^(\d+)([mhdw])$")
 _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # `<component>.<output>` or `lambda.<function>`
 _REF_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+NAME_PREFIX_MAX = 24
 GLOBAL_INPUTS = (
     "name_prefix",
     "environment",
@@ -195,7 +196,8 @@ class EnvironmentSpec(_Model):
     project: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")
     account_ids: list[str] = Field(min_length=1)
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-    name_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{1,24}$")
+    # Modules name resources `<name_prefix>-...` within AWS name limits: at most 24 characters.
+    name_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$")
     network: Network | None = None
     tags: Tags
     protection: Protection = Protection()
@@ -396,6 +398,13 @@ def load_environment(
         if not spec.ephemeral.template:
             raise SpecError(shown_env, "ephemeral.template", f"environment {name!r} is not an ephemeral template")
         prefix = f"{spec.name_prefix}-{instance}"
+        if len(prefix) > NAME_PREFIX_MAX:
+            raise SpecError(
+                shown_env,
+                "name_prefix",
+                f"instance {instance!r} makes the name prefix {prefix!r} {len(prefix)} characters long "
+                f"(at most {NAME_PREFIX_MAX}): use a shorter --name",
+            )
         spec = spec.model_copy(
             update={
                 "instance": instance,

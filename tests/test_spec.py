@@ -139,3 +139,8 @@ def test_instance_of_template_gets_own_prefix_and_tags(fixture_project: Path) ->
     assert tags["Instance"] == "pr-42" and tags["CreatedAt"] == "2026-01-01T00:00:00Z"
     with pytest.raises(SpecError, match="not an ephemeral template"):
         load_environment(Project(fixture_project), "dev", instance="pr-42")
+
+
+def test_instance_name_that_makes_the_prefix_too_long_is_refused(fixture_project: Path) -> None:
+    with pytest.raises(SpecError, match="makes the name prefix 'fx-demo-a-very-long-branch' 26 characters long"):
+        load_environment(Project(fixture_project), "demo", instance="a-very-long-branch")

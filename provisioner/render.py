@@ -6,10 +6,12 @@ Only structure is written as HCL (by a Jinja2 template); every value from the sp
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -75,23 +77,70 @@ def _environment() -> Any:
     return env
 
 
-def read_module_interface(module_dir: Path) -> ModuleInterface:
+# Only files that declare variables or outputs need parsing (main.tf files are the big, slow ones).
+_INTERFACE_BLOCK = re.compile(rb"^[ \t]*(?:variable|output)[ \t]+\"", re.MULTILINE)
+_INTERFACE_CACHE_VERSION = 1
+
+
+def _file_interface(text: bytes, shown: str) -> tuple[dict[str, bool], dict[str, bool]]:
     import hcl2
 
+    try:
+        parsed = hcl2.loads(text.decode("utf-8"))
+    except Exception as exc:  # python-hcl2 raises lark errors of several types
+        raise SpecError(shown, "", f"cannot parse module file: {str(exc).splitlines()[0]}") from None
+    variables: dict[str, bool] = {}
+    outputs: dict[str, bool] = {}
+    for block in parsed.get("variable", []):
+        for raw_name, body in block.items():
+            variables[raw_name.strip('"')] = "default" in body
+    for block in parsed.get("output", []):
+        for raw_name, body in block.items():
+            outputs[raw_name.strip('"')] = bool(body.get("sensitive", False))
+    return variables, outputs
+
+
+def read_module_interface(module_dir: Path, cache: dict[str, Any] | None = None) -> ModuleInterface:
+    """Variables (name -> has default) and outputs (name -> sensitive) of a module.
+
+    `cache` maps a file's sha256 to its parsed interface, so unchanged files are never parsed twice."""
     variables: dict[str, bool] = {}
     outputs: dict[str, bool] = {}
     for tf in sorted(module_dir.glob("*.tf")):
-        try:
-            parsed = hcl2.loads(tf.read_text(encoding="utf-8"))
-        except Exception as exc:  # python-hcl2 raises lark errors of several types
-            raise SpecError(str(tf), "", f"cannot parse module file: {str(exc).splitlines()[0]}") from None
-        for block in parsed.get("variable", []):
-            for raw_name, body in block.items():
-                variables[raw_name.strip('"')] = "default" in body
-        for block in parsed.get("output", []):
-            for raw_name, body in block.items():
-                outputs[raw_name.strip('"')] = bool(body.get("sensitive", False))
+        text = tf.read_bytes()
+        if not _INTERFACE_BLOCK.search(text):
+            continue
+        key = hashlib.sha256(text).hexdigest()
+        hit = cache.get(key) if cache is not None else None
+        if hit is None:
+            file_vars, file_outputs = _file_interface(text, str(tf))
+            if cache is not None:
+                cache[key] = {"variables": file_vars, "outputs": file_outputs}
+        else:
+            file_vars, file_outputs = hit["variables"], hit["outputs"]
+        variables.update(file_vars)
+        outputs.update(file_outputs)
     return ModuleInterface(module_dir.name, variables, outputs)
+
+
+def _load_interface_cache(project: Project) -> dict[str, Any]:
+    path = project.work_root / ".cache" / "module-interfaces.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != _INTERFACE_CACHE_VERSION:
+        return {}
+    entries = data.get("files")
+    return dict(entries) if isinstance(entries, dict) else {}
+
+
+def _save_interface_cache(project: Project, cache: dict[str, Any]) -> None:
+    path = project.work_root / ".cache" / "module-interfaces.json"
+    payload = {"version": _INTERFACE_CACHE_VERSION, "files": dict(sorted(cache.items()))}
+    # A read-only checkout still renders; it only parses again next time.
+    with contextlib.suppress(OSError):
+        _write_if_changed(path, (json.dumps(payload, sort_keys=True) + "\n").encode())
 
 
 def _suggest(word: str, options: Iterable[str]) -> str:
@@ -121,7 +170,7 @@ _GLOBAL_TYPES = {
 }
 
 
-def _plan_root(project: Project, spec: EnvironmentSpec, spec_file: str) -> _Plan:
+def _plan_root(project: Project, spec: EnvironmentSpec, spec_file: str, cache: dict[str, Any] | None) -> _Plan:
     plan = _Plan()
     globals_ = spec.globals()
     if "aws" in spec.terraform.providers:
@@ -133,7 +182,8 @@ def _plan_root(project: Project, spec: EnvironmentSpec, spec_file: str) -> _Plan
 
     components = spec.enabled_components
     interfaces = {
-        name: read_module_interface(project.modules_dir / (comp.module or name)) for name, comp in components.items()
+        name: read_module_interface(project.modules_dir / (comp.module or name), cache)
+        for name, comp in components.items()
     }
     for name, comp in components.items():
         iface = interfaces[name]
@@ -265,7 +315,9 @@ def _backend(project: Project, spec: EnvironmentSpec) -> dict[str, Any]:
     return {"type": "s3", "settings": settings}
 
 
-def render_text(project: Project, spec: EnvironmentSpec) -> tuple[str, dict[str, Any], set[str]]:
+def render_text(
+    project: Project, spec: EnvironmentSpec, cache: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any], set[str]]:
     """The root module text, the tfvars values and the Lambda functions needed; nothing is written."""
     env_dir = project.environments_dir
     spec_files = [project.relative(env_dir / "_defaults.yaml")] if (env_dir / "_defaults.yaml").exists() else []
@@ -274,7 +326,7 @@ def render_text(project: Project, spec: EnvironmentSpec) -> tuple[str, dict[str,
         f"environments/{spec.name}.yaml",
     )
     spec_files.append(env_file)
-    plan = _plan_root(project, spec, env_file)
+    plan = _plan_root(project, spec, env_file, cache)
     template = _environment().get_template("main.tf.j2")
     text = template.render(
         spec_files=spec_files,
@@ -291,7 +343,9 @@ def render_text(project: Project, spec: EnvironmentSpec) -> tuple[str, dict[str,
 
 def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
     """Render the root module for `spec`; all checks happen before the first byte is written."""
-    text, values, lambdas = render_text(project, spec)
+    cache = _load_interface_cache(project)
+    known = set(cache)
+    text, values, lambdas = render_text(project, spec, cache)
     work_dir = project.work_dir(spec.name, spec.instance)
     packages: dict[str, Path] = {}
     if lambdas:
@@ -321,6 +375,8 @@ def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
         "files": sorted(project.relative(f) for f in files),
     }
     _write_if_changed(work_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    if set(cache) != known:
+        _save_interface_cache(project, cache)
     return RenderResult(work_dir, files, digest, tuple(sorted(spec.enabled_components)), packages)
 
 

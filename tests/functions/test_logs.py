@@ -258,14 +258,19 @@ def test_bulk_retries_throttling_and_counts_rejected_documents(bulk_server: str)
 
 def test_bulk_gives_up_loudly_when_opensearch_stays_down(bulk_server: str) -> None:
     _Bulk.script = [503, 503, 503, 503]
-    indexer = BulkIndexer(bulk_server, "us-east-1", CREDS, sleep=lambda _: None)
+    pauses: list[float] = []
+    indexer = BulkIndexer(bulk_server, "us-east-1", CREDS, sleep=pauses.append)
     with pytest.raises(BulkError, match="after 4 attempts"):
         indexer.index("guardduty", normalize("guardduty", (DATA / "guardduty/test-guard_duty.log").read_bytes())[0])
+    assert len(_Bulk.received) == 4  # every attempt really reached the server
+    assert len(pauses) == 3 and pauses == sorted(pauses) and pauses[0] > 0  # growing backoff between them
 
 
 def test_endpoint_must_be_https() -> None:
     with pytest.raises(ValueError, match="must be https"):
         BulkIndexer("http://search.example.com", "us-east-1", CREDS)
+    # The same host over https is accepted: the refusal is about the scheme, not the name.
+    assert BulkIndexer("https://search.example.com/", "us-east-1", CREDS).url == "https://search.example.com/_bulk"
 
 
 def test_handlers_index_through_the_environment(bulk_server: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,6 +54,7 @@ from xml.etree import ElementTree as ET
 from provisioner.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, InputError, Interrupted, ProvisionError
 from provisioner.lifecycle import PLAN_DIR, init_workdir, load_spec, preflight, terraform_for
 from provisioner.project import INSTANCE_SEPARATOR, Project
+from provisioner.spec import iso_utc
 from provisioner.ui import UI
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ class DriftReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": JSON_SCHEMA,
-            "generated_at": self.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "generated_at": iso_utc(self.generated_at),
             "aws_checks": self.aws_checks,
             "exit_code": self.exit_code,
             "summary": self.summary(),

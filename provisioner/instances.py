@@ -14,9 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from provisioner.errors import InputError, ProvisionError
-from provisioner.project import INSTANCE_SEPARATOR, Project, workspace_id
-from provisioner.project import validate_instance_name as validate_instance_name  # re-exported for lifecycle
-from provisioner.spec import EnvironmentSpec, load_environment, parse_duration
+from provisioner.project import INSTANCE_SEPARATOR, Project, validate_instance_name, workspace_id
+from provisioner.spec import EnvironmentSpec, iso_utc, load_environment, parse_duration
 
 REMOTE_RECORD_FILE = "instance.json"
 
@@ -40,17 +39,13 @@ class Instance:
 
     def to_json(self) -> dict[str, str]:
         data = asdict(self)
-        data["created_at"] = _iso(self.created_at)
-        data["expires_at"] = _iso(self.expires_at)
+        data["created_at"] = iso_utc(self.created_at)
+        data["expires_at"] = iso_utc(self.expires_at)
         return data
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse(moment: str) -> datetime:
@@ -123,7 +118,7 @@ def load_any(project: Project, template: EnvironmentSpec, name: str) -> Instance
     local = load(project, template.name, name)
     if local is not None or template.backend.type != "s3":
         return local
-    from provisioner.aws.cleanup import list_records
+    from provisioner.aws.records import list_records
 
     key = remote_record_key(template, name)
     for found, data in list_records(template.region, template.backend_bucket(), key, f"/{REMOTE_RECORD_FILE}"):
@@ -155,7 +150,7 @@ def save(project: Project, instance: Instance, *, remote: bool = True) -> Path:
     if remote:
         template = load_environment(project, instance.env)
         if template.backend.type == "s3":
-            from provisioner.aws.cleanup import put_record
+            from provisioner.aws.records import put_record
 
             put_record(
                 template.region,
@@ -170,7 +165,7 @@ def forget(project: Project, env: str, name: str, *, remote: bool = True) -> Non
     if remote:
         template = load_environment(project, env)
         if template.backend.type == "s3":
-            from provisioner.aws.cleanup import delete_record
+            from provisioner.aws.records import delete_record
 
             delete_record(template.region, template.backend_bucket(), remote_record_key(template, name))
     _record_path(project, env, name).unlink(missing_ok=True)
@@ -179,7 +174,7 @@ def forget(project: Project, env: str, name: str, *, remote: bool = True) -> Non
 def list_remote(project: Project) -> tuple[list[Instance], list[str]]:
     """Records kept in the state buckets of every template with an S3 backend, and one line per problem
     (an invalid spec, an unreachable bucket, an unreadable record) so one of them does not hide the rest."""
-    from provisioner.aws.cleanup import list_records
+    from provisioner.aws.records import list_records
 
     found: list[Instance] = []
     problems: list[str] = []

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import GateFailed, InputError, ProvisionError, TerraformError
-from provisioner.project import Project
+from provisioner.project import Project, validate_instance_name
 from provisioner.ui import UI
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def load_spec(project: Project, env: str, instance: str | None = None) -> Enviro
     template = load_environment(project, env)
     if instance is None:
         return template
-    instances.validate_instance_name(instance)
+    validate_instance_name(instance)
     if not template.ephemeral.template:
         raise InputError(f"{env_file(project, template)}: ephemeral.template: is false; --name needs a template")
     record = instances.load_any(project, template, instance)
@@ -54,7 +54,7 @@ def load_spec(project: Project, env: str, instance: str | None = None) -> Enviro
 
 
 def env_file(project: Project, spec: EnvironmentSpec) -> str:
-    return project.relative(project.environments_dir / f"{spec.name}.yaml")
+    return project.relative(project.environment_file(spec.name))
 
 
 def render_environment(project: Project, env: str, *, instance: str | None = None) -> RenderResult:

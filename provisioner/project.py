@@ -36,6 +36,18 @@ class Project:
     def work_dir(self, env: str, instance: str | None = None) -> Path:
         return self.work_root / workspace_id(env, instance)
 
+    def environment_file(self, env: str) -> Path:
+        """`environments/<env>.yaml` (or `.yml`); the `.yaml` path when neither exists."""
+        for suffix in (".yaml", ".yml"):
+            path = self.environments_dir / f"{env}{suffix}"
+            if path.exists():
+                return path
+        return self.environments_dir / f"{env}.yaml"
+
+    @property
+    def defaults_file(self) -> Path:
+        return self.environments_dir / DEFAULTS_FILE
+
     def relative(self, path: Path) -> str:
         """A path as the user should see it: relative to the project root when inside it."""
         try:

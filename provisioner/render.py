@@ -319,13 +319,9 @@ def render_text(
     project: Project, spec: EnvironmentSpec, cache: dict[str, Any] | None = None
 ) -> tuple[str, dict[str, Any], set[str]]:
     """The root module text, the tfvars values and the Lambda functions needed; nothing is written."""
-    env_dir = project.environments_dir
-    spec_files = [project.relative(env_dir / "_defaults.yaml")] if (env_dir / "_defaults.yaml").exists() else []
-    env_file = next(
-        (project.relative(p) for p in (env_dir / f"{spec.name}.yaml", env_dir / f"{spec.name}.yml") if p.exists()),
-        f"environments/{spec.name}.yaml",
-    )
-    spec_files.append(env_file)
+    env_file = project.relative(project.environment_file(spec.name))
+    defaults = project.defaults_file
+    spec_files = [*([project.relative(defaults)] if defaults.exists() else []), env_file]
     plan = _plan_root(project, spec, env_file, cache)
     template = _environment().get_template("main.tf.j2")
     text = template.render(

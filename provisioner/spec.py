@@ -9,7 +9,7 @@ import difflib
 import fnmatch
 import ipaddress
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from provisioner.errors import SpecError
-from provisioner.project import DEFAULTS_FILE, INSTANCE_SEPARATOR, Project
+from provisioner.project import INSTANCE_SEPARATOR, Project
 
 _DURATION_RE = re.compile(r"^(\d+)([mhdw])$")
 _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -242,9 +242,9 @@ class EnvironmentSpec(_Model):
         if self.instance:
             tags["Instance"] = self.instance
             if self.created_at:
-                tags["CreatedAt"] = _iso(self.created_at)
+                tags["CreatedAt"] = iso_utc(self.created_at)
             if self.expires_at:
-                tags["ExpiresAt"] = _iso(self.expires_at)
+                tags["ExpiresAt"] = iso_utc(self.expires_at)
         return dict(sorted(tags.items()))
 
     def globals(self) -> dict[str, Any]:
@@ -271,7 +271,10 @@ class EnvironmentSpec(_Model):
         return self.backend.lock_table or f"{self.project}-tfstate-lock"
 
 
-def _iso(moment: datetime) -> str:
+def iso_utc(moment: datetime) -> str:
+    """`2026-01-01T00:00:00Z`: the one timestamp format of tags, instance records and reports."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -364,8 +367,8 @@ def load_environment(
         )
     if INSTANCE_SEPARATOR in name:
         raise SpecError(project.relative(env_dir), "", f"environment names cannot contain {INSTANCE_SEPARATOR!r}")
-    env_path = next(p for p in (env_dir / f"{name}.yaml", env_dir / f"{name}.yml") if p.exists())
-    defaults_path = env_dir / DEFAULTS_FILE
+    env_path = project.environment_file(name)
+    defaults_path = project.defaults_file
     shown_env = project.relative(env_path)
     shown_defaults = project.relative(defaults_path)
     defaults = _read_yaml(defaults_path, shown_defaults) if defaults_path.exists() else {}

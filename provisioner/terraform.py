@@ -323,7 +323,9 @@ def _sigint_forwarding(run: _Run) -> Iterator[None]:
 
 
 class Terraform:
-    """Terraform bound to one working directory (a rendered root module)."""
+    """Terraform bound to one working directory (a rendered root module).
+
+    A destroy is `plan(out, destroy=True)` then `apply(out)`: the caller reviews the saved plan in between."""
 
     def __init__(
         self,
@@ -446,20 +448,6 @@ class Terraform:
         result = self._stream(args, watch)
         self._raise_on_failure("terraform apply", result)
         return ApplyOutcome(counts=counts, warnings=tuple(result.warnings))
-
-    def destroy(
-        self,
-        out: Path,
-        *,
-        review: Callable[[PlanOutcome], bool],
-        on_event: EventHandler | None = None,
-    ) -> ApplyOutcome | None:
-        """Destroy as a reviewed plan: `plan -destroy`, then `review(outcome)` (show it, gate it, ask), then
-        apply that very plan. None when there was nothing to destroy or the review said no."""
-        outcome = self.plan(out, destroy=True, on_event=on_event)
-        if not outcome.has_changes or not review(outcome):
-            return None
-        return self.apply(outcome.plan_file, on_event=on_event)
 
     def show_json(self, plan_file: Path) -> dict[str, Any]:
         """`terraform show -json PLANFILE`. Holds unmasked sensitive values: render it only via plan.Plan."""

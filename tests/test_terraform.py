@@ -23,7 +23,6 @@ from provisioner.plan import DriftResult, Plan, State
 from provisioner.progress import Progress
 from provisioner.terraform import (
     LOCAL_LOCK_FILE,
-    PlanOutcome,
     Terraform,
     TerraformBinary,
     find_terraform,
@@ -204,18 +203,13 @@ def test_a_replace_counts_once_and_progress_follows_it(applied: Terraform) -> No
 
 def test_destroy_is_a_reviewed_plan(applied: Terraform) -> None:
     tf = applied
-    seen: list[PlanOutcome] = []
-
-    def refuse(outcome: PlanOutcome) -> bool:
-        seen.append(outcome)
-        return False
-
-    assert tf.destroy(tf.workdir / "destroy.tfplan", review=refuse) is None
-    assert seen[0].destroy and seen[0].has_changes
-    assert Plan.from_json(tf.show_json(seen[0].plan_file)).summary().counts["delete"] == 2
+    # Planned and reviewed, not applied: nothing is destroyed.
+    outcome = tf.plan(tf.workdir / "destroy.tfplan", destroy=True)
+    assert outcome.destroy and outcome.has_changes
+    assert Plan.from_json(tf.show_json(outcome.plan_file)).summary().counts["delete"] == 2
     assert tf.state_list() == ["null_resource.app", "null_resource.secret"]
 
-    done = tf.destroy(tf.workdir / "destroy.tfplan", review=lambda outcome: True)
+    done = tf.apply(outcome.plan_file)
     assert done is not None and done.counts.remove == 2
     assert tf.state_list() == []
 

@@ -32,6 +32,12 @@ def client(service: str, region: str) -> Any:
         return _session(region).client(service, config=config)
 
 
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ClientError (e.g. `NoSuchBucket`), '' for anything else."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
 def aws_error(action: str, exc: Exception) -> ProvisionError:
     """One-line error for a failed AWS call (no credentials, access denied, endpoint unreachable)."""
     from botocore.exceptions import ClientError, NoCredentialsError

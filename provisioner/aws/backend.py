@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioner.aws import aws_error, client
+from provisioner.aws import aws_error, client, error_code
 
 
 @dataclass
@@ -40,11 +40,6 @@ def _tls_only_policy(bucket: str) -> dict[str, Any]:
     }
 
 
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
 def ensure_state_bucket(
     bucket: str, region: str, tags: dict[str, str], kms_key: str | None, result: BootstrapResult
 ) -> None:
@@ -52,7 +47,7 @@ def ensure_state_bucket(
     try:
         s3.head_bucket(Bucket=bucket)
     except Exception as exc:
-        if _error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+        if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
             raise aws_error(f"s3 bucket {bucket}", exc) from None
         kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
         if region != "us-east-1":
@@ -71,7 +66,7 @@ def ensure_state_bucket(
         rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
         current = rules[0].get("ApplyServerSideEncryptionByDefault", {}) if rules else {}
     except Exception as exc:
-        if _error_code(exc) != "ServerSideEncryptionConfigurationNotFoundError":
+        if error_code(exc) != "ServerSideEncryptionConfigurationNotFoundError":
             raise aws_error(f"s3 bucket {bucket} encryption", exc) from None
         current = {}
     if current != wanted_rule:
@@ -92,7 +87,7 @@ def ensure_state_bucket(
     try:
         block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     except Exception as exc:
-        if _error_code(exc) != "NoSuchPublicAccessBlockConfiguration":
+        if error_code(exc) != "NoSuchPublicAccessBlockConfiguration":
             raise aws_error(f"s3 bucket {bucket} public access block", exc) from None
         block = {}
     if block != wanted_block:
@@ -103,7 +98,7 @@ def ensure_state_bucket(
     try:
         policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     except Exception as exc:
-        if _error_code(exc) != "NoSuchBucketPolicy":
+        if error_code(exc) != "NoSuchBucketPolicy":
             raise aws_error(f"s3 bucket {bucket} policy", exc) from None
         policy = None
     if policy != wanted_policy:
@@ -113,7 +108,7 @@ def ensure_state_bucket(
     try:
         current_tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
     except Exception as exc:
-        if _error_code(exc) != "NoSuchTagSet":
+        if error_code(exc) != "NoSuchTagSet":
             raise aws_error(f"s3 bucket {bucket} tags", exc) from None
         current_tags = {}
     if current_tags != tags:
@@ -126,7 +121,7 @@ def ensure_lock_table(table: str, region: str, tags: dict[str, str], result: Boo
     try:
         description = ddb.describe_table(TableName=table)["Table"]
     except Exception as exc:
-        if _error_code(exc) != "ResourceNotFoundException":
+        if error_code(exc) != "ResourceNotFoundException":
             raise aws_error(f"dynamodb table {table}", exc) from None
         ddb.create_table(
             TableName=table,

@@ -1,4 +1,4 @@
-"""What Terraform cannot do alone around a destroy, and the instance records kept in the state bucket.
+"""What Terraform cannot do alone around a destroy: emptying owned buckets, sweeping tagged leftovers.
 
 Nothing here deletes on a name alone: every bucket or log group is re-read for its own tags right before it
 is touched, and only one carrying the environment's ownership tags is emptied or deleted.
@@ -6,12 +6,11 @@ is touched, and only one carrying the environment's ownership tags is emptied or
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.aws import aws_error, client
+from provisioner.aws import aws_error, client, error_code
 from provisioner.errors import ProvisionError
 
 # Tag that marks a resource of an ephemeral instance; the template environment itself must not claim those.
@@ -42,17 +41,12 @@ def owns(tags: Mapping[str, str], owner: Mapping[str, str]) -> bool:
     return bool(owner) and all(tags.get(key) == value for key, value in owner.items())
 
 
-def _code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
 def bucket_tags(s3: Any, bucket: str) -> dict[str, str] | None:
     """The bucket's tags, or None when the bucket does not exist."""
     try:
         tag_set = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
     except Exception as exc:
-        code = _code(exc)
+        code = error_code(exc)
         if code == "NoSuchTagSet":
             return {}
         if code in ("NoSuchBucket", "404"):
@@ -151,46 +145,8 @@ def _sweep_one(region: str, arn: str, owner: Mapping[str, str]) -> SweepOutcome:
                 return SweepOutcome(arn, False, "not deleted: its tags do not match this environment")
             logs.delete_log_group(logGroupName=name)
         except Exception as exc:
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return SweepOutcome(arn, True, "already gone")
             raise aws_error(f"deleting log group {name}", exc) from None
         return SweepOutcome(arn, True, "deleted log group")
     return SweepOutcome(arn, False, "not deleted: only buckets and log groups are swept; delete it by hand")
-
-
-# -- instance records next to the state (so `provision reap` on a fresh CI machine finds instances) --------
-
-
-def put_record(region: str, bucket: str, key: str, record: Mapping[str, str]) -> None:
-    body = (json.dumps(dict(record), indent=2, sort_keys=True) + "\n").encode()
-    try:
-        client("s3", region).put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
-    except Exception as exc:
-        raise aws_error(f"writing instance record s3://{bucket}/{key}", exc) from None
-
-
-def delete_record(region: str, bucket: str, key: str) -> None:
-    try:
-        client("s3", region).delete_object(Bucket=bucket, Key=key)
-    except Exception as exc:
-        raise aws_error(f"deleting instance record s3://{bucket}/{key}", exc) from None
-
-
-def list_records(region: str, bucket: str, prefix: str, suffix: str) -> list[tuple[str, dict[str, Any]]]:
-    """(key, parsed JSON) of every object under `prefix` whose key ends with `suffix`."""
-    s3 = client("s3", region)
-    found: list[tuple[str, dict[str, Any]]] = []
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents") or ():
-                key = str(item["Key"])
-                if key.endswith(suffix):
-                    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-                    try:
-                        data = json.loads(body)
-                    except ValueError:
-                        data = None
-                    found.append((key, data if isinstance(data, dict) else {}))
-    except Exception as exc:
-        raise aws_error(f"listing instance records in s3://{bucket}/{prefix}", exc) from None
-    return found

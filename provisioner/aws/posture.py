@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from provisioner.aws import aws_error, client
+from provisioner.aws import aws_error, client, error_code
 from provisioner.errors import ProvisionError
 from provisioner.spec import EnvironmentSpec
 
@@ -84,11 +84,6 @@ def _call(action: str, call: Callable[..., Any], **kwargs: Any) -> Any:
         raise aws_error(action, exc) from None
 
 
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
-
-
 def _cloudtrail(ctx: _Context) -> Iterator[PostureCheck]:
     api = client("cloudtrail", ctx.region)
     arn = ctx.output("trail_arn")
@@ -102,7 +97,7 @@ def _cloudtrail(ctx: _Context) -> Iterator[PostureCheck]:
     try:
         status = api.get_trail_status(Name=arn)
     except Exception as exc:
-        if _error_code(exc) == "TrailNotFoundException":
+        if error_code(exc) == "TrailNotFoundException":
             yield ctx.missing("cloudtrail.trail", "critical", f"CloudTrail trail {arn}")
             return
         raise aws_error("cloudtrail:GetTrailStatus", exc) from None
@@ -130,7 +125,7 @@ def _guardduty(ctx: _Context) -> Iterator[PostureCheck]:
     try:
         detector = api.get_detector(DetectorId=detector_id)
     except Exception as exc:
-        if _error_code(exc) in ("BadRequestException", "ResourceNotFoundException"):
+        if error_code(exc) in ("BadRequestException", "ResourceNotFoundException"):
             yield ctx.missing("guardduty.detector", "high", f"GuardDuty detector {detector_id}")
             return
         raise aws_error("guardduty:GetDetector", exc) from None
@@ -150,7 +145,7 @@ def _securityhub(ctx: _Context) -> Iterator[PostureCheck]:
     try:
         hub = api.describe_hub()
     except Exception as exc:
-        if _error_code(exc) in ("InvalidAccessException", "ResourceNotFoundException"):
+        if error_code(exc) in ("InvalidAccessException", "ResourceNotFoundException"):
             yield PostureCheck(
                 "securityhub.enabled",
                 ctx.component,
@@ -178,7 +173,7 @@ def _waf(ctx: _Context) -> Iterator[PostureCheck]:
         api.get_logging_configuration(ResourceArn=arn)
         logging_on = True
     except Exception as exc:
-        if _error_code(exc) != "WAFNonexistentItemException":
+        if error_code(exc) != "WAFNonexistentItemException":
             raise aws_error("wafv2:GetLoggingConfiguration", exc) from None
         logging_on = False
     yield ctx.check("waf.logging", arn, logging_on, "medium", "web ACL logging is on", "web ACL logging is off")
@@ -244,7 +239,7 @@ def _opensearch(ctx: _Context) -> Iterator[PostureCheck]:
     try:
         domain = api.describe_domain(DomainName=name)["DomainStatus"]
     except Exception as exc:
-        if _error_code(exc) == "ResourceNotFoundException":
+        if error_code(exc) == "ResourceNotFoundException":
             yield ctx.missing("opensearch.domain", "high", f"OpenSearch domain {name}")
             return
         raise aws_error("es:DescribeDomain", exc) from None

@@ -18,22 +18,23 @@ ENVS = ("dev", "prod", "demo", "outputs")
 
 
 def _apply(project: Path, plugins: Path, env: str) -> None:
-    from provisioner.lifecycle import load_spec, terraform_for
     from provisioner.project import Project
-    from provisioner.render import render
+    from provisioner.ui import UI
+    from provisioner.workspace import Workspace
 
-    proj = Project(project)
-    rendered = render(proj, load_spec(proj, env))
-    tf = terraform_for(rendered.work_dir, plugins)
+    ws = Workspace.open(Project(project), env, ui=UI(), plugin_dir=plugins)
+    tf = ws.terraform
+    ws.render()
     tf.init()
-    outcome = tf.plan(rendered.work_dir / "bench.tfplan")
+    outcome = tf.plan(ws.work_dir / "bench.tfplan")
     tf.apply(outcome.plan_file)
     outcome.plan_file.unlink()
 
 
 def run() -> dict[str, str]:
-    from provisioner.drift import check_drift
+    from provisioner.drift import DriftRequest, check_drift
     from provisioner.project import Project
+    from provisioner.report.drift import to_text
     from provisioner.ui import UI
 
     project, plugins = fixture_copy(), plugin_dir()
@@ -47,11 +48,10 @@ def run() -> dict[str, str]:
         quiet = UI(out=io.StringIO(), err=io.StringIO())
 
         def drift(envs: tuple[str, ...], parallel: int) -> None:
-            report = check_drift(
-                Project(project), envs, parallel=parallel, aws_checks=False, plugin_dir=plugins, ui=quiet
-            )
+            request = DriftRequest(envs=envs, parallel=parallel, aws_checks=False, plugin_dir=plugins)
+            report = check_drift(Project(project), request, ui=quiet)
             if report.exit_code != 0:
-                raise RuntimeError(f"bench environments drifted: {report.to_text()}")
+                raise RuntimeError(f"bench environments drifted: {to_text(report)}")
 
         one, _ = timed(lambda: drift(ENVS[:1], 4), repeat=3)
         four, _ = timed(lambda: drift(ENVS, 4), repeat=3)

@@ -36,6 +36,7 @@ def _provision_plan(project: Path, plugins: Path) -> tuple[float, float]:
     from provisioner import lifecycle, scan
     from provisioner.project import Project
     from provisioner.ui import UI
+    from provisioner.workspace import Workspace
 
     scan_seconds = 0.0
     originals = (scan.scan_config, scan.scan_plan)
@@ -62,7 +63,7 @@ def _provision_plan(project: Path, plugins: Path) -> tuple[float, float]:
     try:
         ui = UI(out=io.StringIO(), err=io.StringIO())
         started = time.perf_counter()
-        lifecycle.plan_environment(Project(project), "dev", plugin_dir=plugins, ui=ui)
+        lifecycle.plan_environment(Workspace.open(Project(project), "dev", ui=ui, plugin_dir=plugins))
         total = time.perf_counter() - started
     finally:
         scan.scan_config, scan.scan_plan = originals  # type: ignore[assignment]

@@ -1,11 +1,25 @@
-"""One error family for the whole tool; the CLI maps it to exit codes in one place."""
+"""One error family for the whole tool, and the one boundary that turns any exception into an exit code.
+
+Exit codes: 0 ok; 1 refused or failed (a gate said no, AWS or Terraform failed); 2 bad input (a flag, spec or
+file the user gave) — except for commands whose exit code 2 is a verdict (`drift`: 2 = drift), where bad input
+exits 1 so it cannot read as a verdict; 3 a bug in provision (an unexpected exception; the traceback goes to a
+file, named in the message); 130 interrupted (Ctrl-C).
+"""
 
 from __future__ import annotations
+
+import os
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # refused, failed, or a gate said no
 EXIT_BAD_INPUT = 2  # the user's input (spec, flags, files) is wrong
 EXIT_DRIFT = 2  # `provision drift`: drift found (documented alongside the command)
+EXIT_BUG = 3  # an unexpected exception: a defect in provision, not the user's doing
 EXIT_INTERRUPTED = 130
 
 
@@ -68,3 +82,49 @@ class Interrupted(ProvisionError):
     """The user pressed Ctrl-C; exit 130."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+@dataclass(frozen=True)
+class ExitPolicy:
+    """How a command reports bad input: 2, unless 2 is one of the command's verdicts."""
+
+    bad_input: int = EXIT_BAD_INPUT
+
+
+DEFAULT_POLICY = ExitPolicy()
+VERDICT_POLICY = ExitPolicy(bad_input=EXIT_FAILED)
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    # Typer's (or Click's) usage errors: recognised by shape, so no private Typer module is imported.
+    return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def _crash_file(exc: BaseException) -> Path:
+    handle, name = tempfile.mkstemp(prefix="provision-crash-", suffix=".log")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write("".join(traceback.format_exception(exc)))
+    return Path(name)
+
+
+def exit_code_for(exc: BaseException, policy: ExitPolicy, echo: Callable[[str], None]) -> int:
+    """The boundary: report `exc` on stderr through `echo` and return the exit code."""
+    if isinstance(exc, KeyboardInterrupt):
+        echo("error: interrupted")
+        return EXIT_INTERRUPTED
+    if isinstance(exc, ProvisionError):
+        echo(f"error: {exc.message}")
+        if exc.hint:
+            echo(f"hint: {exc.hint}")
+        return policy.bad_input if isinstance(exc, InputError) else exc.exit_code
+    if _is_usage_error(exc):
+        exc.show()  # type: ignore[attr-defined]
+        code = int(exc.exit_code)  # type: ignore[attr-defined]
+        return policy.bad_input if code == EXIT_BAD_INPUT else code
+    if type(exc).__name__ == "Abort":  # Typer's Abort: the prompt was left with Ctrl-C/Ctrl-D
+        echo("error: interrupted")
+        return EXIT_INTERRUPTED
+    crash = _crash_file(exc)
+    echo(f"error: internal error (a bug in provision, not in your input): {type(exc).__name__}: {exc}")
+    echo(f"hint: the traceback is in {crash}; please report it with that file")
+    return EXIT_BUG

@@ -77,7 +77,8 @@ def load(project: Project, env: str, name: str) -> Instance | None:
         raise InputError(f"{project.relative(path)}: unreadable instance record ({exc})") from None
 
 
-def list_all(project: Project) -> list[Instance]:
+def list_local(project: Project) -> list[Instance]:
+    """Records under `.provision/instances/` (this machine's own)."""
     out: list[Instance] = []
     directory = _records_dir(project)
     if not directory.is_dir():
@@ -89,6 +90,34 @@ def list_all(project: Project) -> list[Instance]:
             if record:
                 out.append(record)
     return out
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Every known instance (local and S3 records merged) and one line per record store that failed."""
+
+    records: list[Instance]
+    problems: list[str]
+
+
+def _newer(known: Instance | None, other: Instance | None) -> Instance | None:
+    """Two copies of one record: the later expiry wins, so nothing is reaped early."""
+    if known is None or (other is not None and other.expires_at > known.expires_at):
+        return other
+    return known
+
+
+def discover(project: Project) -> Discovery:
+    """The one instance discovery (`envs`, `drift --all`, `reap`): this machine's records merged with the
+    copies kept next to the state in S3, so a fresh CI machine sees what others created."""
+    merged: dict[str, Instance] = {}
+    remote, problems = list_remote(project)
+    for record in [*list_local(project), *remote]:
+        chosen = _newer(merged.get(record.workspace), record)
+        if chosen is not None:
+            merged[record.workspace] = chosen
+    ordered = sorted(merged.values(), key=lambda r: (r.expires_at, r.workspace))
+    return Discovery(ordered, problems)
 
 
 def plan_instance(
@@ -106,15 +135,16 @@ def plan_instance(
         raise InputError(
             f"--ttl {ttl}: longer than ephemeral.max_ttl {template.ephemeral.max_ttl} of environment {template.name!r}"
         )
-    existing = load_any(project, template, name)
+    existing = find(project, template, name)
     if existing and not ttl:
         return existing
     created = existing.created_at if existing else now
     return Instance(template.name, name, created, now + lifetime)
 
 
-def load_any(project: Project, template: EnvironmentSpec, name: str) -> Instance | None:
-    """The local record, else (S3 backend) the copy next to the state: a fresh CI machine has no local one."""
+def find(project: Project, template: EnvironmentSpec, name: str) -> Instance | None:
+    """One instance's record: the local one, else (S3 backend) the copy next to the state, as a fresh CI
+    machine has no local one."""
     local = load(project, template.name, name)
     if local is not None or template.backend.type != "s3":
         return local
@@ -141,33 +171,25 @@ def _remote_prefix(template: EnvironmentSpec) -> str:
     return f"{template.backend.key_prefix}/{template.project}/"
 
 
-def save(project: Project, instance: Instance, *, remote: bool = True) -> Path:
-    """Write the local record and, for a template with an S3 backend (unless `remote` is False), the copy in
-    the state bucket."""
+def save(project: Project, instance: Instance, *, remote_to: EnvironmentSpec | None = None) -> Path:
+    """Write the local record and, when `remote_to` (the template) keeps its state in S3, the copy next to the
+    instance's state."""
     path = _record_path(project, instance.env, instance.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(instance.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    if remote:
-        template = load_environment(project, instance.env)
-        if template.backend.type == "s3":
-            from provisioner.aws.records import put_record
+    if remote_to is not None and remote_to.backend.type == "s3":
+        from provisioner.aws.records import put_record
 
-            put_record(
-                template.region,
-                template.backend_bucket(),
-                remote_record_key(template, instance.name),
-                instance.to_json(),
-            )
+        key = remote_record_key(remote_to, instance.name)
+        put_record(remote_to.region, remote_to.backend_bucket(), key, instance.to_json())
     return path
 
 
-def forget(project: Project, env: str, name: str, *, remote: bool = True) -> None:
-    if remote:
-        template = load_environment(project, env)
-        if template.backend.type == "s3":
-            from provisioner.aws.records import delete_record
+def forget(project: Project, env: str, name: str, *, remote_to: EnvironmentSpec | None = None) -> None:
+    if remote_to is not None and remote_to.backend.type == "s3":
+        from provisioner.aws.records import delete_record
 
-            delete_record(template.region, template.backend_bucket(), remote_record_key(template, name))
+        delete_record(remote_to.region, remote_to.backend_bucket(), remote_record_key(remote_to, name))
     _record_path(project, env, name).unlink(missing_ok=True)
 
 

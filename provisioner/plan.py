@@ -21,36 +21,16 @@ Masked values read "(sensitive)", values Terraform learns only during apply "(kn
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from provisioner.errors import TerraformError
+from provisioner.report.common import SENSITIVE, UNKNOWN
 
 Action = Literal["create", "update", "replace", "delete", "read", "no-op"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete", "read", "no-op")
-SENSITIVE = "(sensitive)"
-UNKNOWN = "(known after apply)"
 JSON_SCHEMA = 1
-
-_SYMBOL: dict[str, str] = {
-    "create": "+",
-    "update": "~",
-    "replace": "-/+",
-    "delete": "-",
-    "read": "<=",
-    "no-op": " ",
-}
-_ANSI: dict[str, str] = {
-    "create": "\x1b[32m",
-    "update": "\x1b[33m",
-    "replace": "\x1b[35m",
-    "delete": "\x1b[31m",
-    "read": "\x1b[36m",
-    "no-op": "",
-}
-_RESET = "\x1b[0m"
 
 
 class _Masked:
@@ -235,28 +215,6 @@ class PlanSummary:
         """Resource operations an apply of this plan will perform (a replace is one)."""
         return len(self.changes)
 
-    def headline(self) -> str:
-        c = self.counts
-        text = (
-            f"Plan: {c['create']} to create, {c['update']} to update, {c['replace']} to replace, "
-            f"{c['delete']} to delete"
-        )
-        if c["read"]:
-            text += f", {c['read']} to read"
-        return text + (" (destructive)" if self.destructive else "")
-
-    def to_text(self, color: bool = False) -> str:
-        lines = [self.headline()]
-        lines += _changes_text(self.changes, color)
-        if self.drift:
-            lines.append("Changed outside of Terraform (refreshed into state):")
-            lines += _changes_text(self.drift, color)
-        if self.outputs:
-            lines.append("Outputs:")
-            for oc in self.outputs:
-                lines.append(f"  {_paint(_SYMBOL[oc.action], oc.action, color)} {oc.name} = {_fmt(oc.after)}")
-        return "\n".join(lines)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": JSON_SCHEMA,
@@ -267,18 +225,6 @@ class PlanSummary:
             "drift": [rc.to_json() for rc in self.drift],
             "outputs": [oc.to_json() for oc in self.outputs],
         }
-
-    def to_markdown(self) -> str:
-        lines = [f"**{self.headline()}**", "", "| action | count |", "|---|---:|"]
-        lines += [f"| {action} | {self.counts[action]} |" for action in ACTIONS if action != "no-op"]
-        if self.changes:
-            lines += ["", "#### Changes", *_changes_markdown(self.changes)]
-        if self.drift:
-            lines += ["", "#### Changed outside of Terraform", *_changes_markdown(self.drift)]
-        if self.outputs:
-            lines += ["", "#### Outputs", "", "| output | action | value |", "|---|---|---|"]
-            lines += [f"| `{oc.name}` | {oc.action} | {_md_cell(_fmt(oc.after))} |" for oc in self.outputs]
-        return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -303,15 +249,6 @@ class DriftResult:
         """Live infrastructure and code disagree: something changed outside, or changes await apply."""
         return bool(self.changed_outside or self.pending)
 
-    def to_text(self, color: bool = False) -> str:
-        if not self.has_drift:
-            return "No drift: infrastructure matches the state and the configuration."
-        lines = [f"Changed outside of Terraform: {len(self.changed_outside)}"]
-        lines += _changes_text(self.changed_outside, color)
-        lines.append(f"Pending configuration changes: {len(self.pending)}")
-        lines += _changes_text(self.pending, color)
-        return "\n".join(lines)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": JSON_SCHEMA,
@@ -319,15 +256,6 @@ class DriftResult:
             "changed_outside": [rc.to_json() for rc in self.changed_outside],
             "pending": [rc.to_json() for rc in self.pending],
         }
-
-    def to_markdown(self) -> str:
-        if not self.has_drift:
-            return "**No drift**: infrastructure matches the state and the configuration.\n"
-        lines = [f"#### Changed outside of Terraform ({len(self.changed_outside)})"]
-        lines += _changes_markdown(self.changed_outside) or ["", "None."]
-        lines += ["", f"#### Pending configuration changes ({len(self.pending)})"]
-        lines += _changes_markdown(self.pending) or ["", "None."]
-        return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -435,37 +363,3 @@ def _mask_tree(value: Any, sensitive: Any) -> Any:
     if isinstance(value, list):
         return [_mask_tree(v, _sub(sensitive, i)) for i, v in enumerate(value)]
     return value
-
-
-def _fmt(value: Any) -> str:
-    if value in (SENSITIVE, UNKNOWN):
-        return str(value)
-    return json.dumps(value, sort_keys=True)
-
-
-def _paint(text: str, action: str, color: bool) -> str:
-    return f"{_ANSI[action]}{text}{_RESET}" if color and _ANSI[action] else text
-
-
-def _changes_text(changes: Iterable[ResourceChange], color: bool) -> list[str]:
-    lines = []
-    for rc in changes:
-        lines.append(f"  {_paint(_SYMBOL[rc.action], rc.action, color)} {rc.address} ({rc.action})")
-        lines += [f"      {a.path}: {_fmt(a.before)} -> {_fmt(a.after)}" for a in rc.attribute_changes()]
-    return lines
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _changes_markdown(changes: Sequence[ResourceChange]) -> list[str]:
-    if not changes:
-        return []
-    lines = ["", "| action | resource | attributes |", "|---|---|---|"]
-    for rc in changes:
-        attrs = "<br>".join(
-            f"`{a.path}`: {_md_cell(_fmt(a.before))} → {_md_cell(_fmt(a.after))}" for a in rc.attribute_changes()
-        )
-        lines.append(f"| {rc.action} | `{rc.address}` | {attrs} |")
-    return lines

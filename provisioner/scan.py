@@ -16,7 +16,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from xml.etree import ElementTree as ET
 
 from provisioner.errors import ProvisionError, ToolMissingError
 from provisioner.spec import CheckovPolicy
@@ -226,30 +225,19 @@ def write_reports(reports: list[ScanReport], directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / "checkov.json"
     json_path.write_text(json.dumps([r.to_json() for r in reports], indent=2) + "\n", encoding="utf-8")
-    suites = ET.Element("testsuites", name="checkov")
+    from provisioner.report import junit
+
+    suites = []
     for report in reports:
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name=f"checkov-{report.target}",
-            tests=str(report.passed + len(report.failed) + len(report.skipped)),
-            failures=str(len(report.failed)),
-            skipped=str(len(report.skipped)),
-        )
-        for check in report.failed:
-            case = ET.SubElement(
-                suite, "testcase", classname=check.check_id, name=f"{check.resource} ({check.location()})"
-            )
-            failure = ET.SubElement(case, "failure", message=check.name, type=check.check_id)
-            failure.text = check.guideline
-        for skip in report.skipped:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=skip.check.check_id,
-                name=f"{skip.check.resource} ({skip.check.location()})",
-            )
-            ET.SubElement(case, "skipped", message=skip.reason)
+        cases = [
+            junit.Case(c.check_id, f"{c.resource} ({c.location()})", "failure", c.name, c.guideline, c.check_id)
+            for c in report.failed
+        ]
+        cases += [
+            junit.Case(s.check.check_id, f"{s.check.resource} ({s.check.location()})", "skipped", s.reason)
+            for s in report.skipped
+        ]
+        suites.append(junit.Suite(f"checkov-{report.target}", cases, tests=report.passed + len(cases)))
     junit_path = directory / "checkov.junit.xml"
-    ET.ElementTree(suites).write(junit_path, encoding="utf-8", xml_declaration=True)
+    junit_path.write_text(junit.to_xml("checkov", suites), encoding="utf-8")
     return [json_path, junit_path]

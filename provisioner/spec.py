@@ -233,14 +233,10 @@ class EnvironmentSpec(_Model):
         return {name: c for name, c in sorted(self.components.items()) if c.enabled}
 
     def aws_tags(self) -> dict[str, str]:
-        tags = {
-            "Project": self.project,
-            "Environment": self.name,
-            "ManagedBy": "provision",
-            **self.tags.as_aws_tags(),
-        }
+        from provisioner.ownership import owner_tags
+
+        tags = {**owner_tags(self), **self.tags.as_aws_tags()}
         if self.instance:
-            tags["Instance"] = self.instance
             if self.created_at:
                 tags["CreatedAt"] = iso_utc(self.created_at)
             if self.expires_at:
@@ -260,6 +256,29 @@ class EnvironmentSpec(_Model):
             values["private_subnet_cidrs"] = list(self.network.private_subnet_cidrs)
             values["public_subnet_cidrs"] = list(self.network.public_subnet_cidrs)
         return values
+
+    def stamp(
+        self,
+        instance: str,
+        created_at: datetime | None,
+        expires_at: datetime | None,
+        *,
+        spec_file: str | None = None,
+    ) -> EnvironmentSpec:
+        """This template stamped as one ephemeral instance (own name prefix, state key and tags)."""
+        shown = spec_file or f"environments/{self.name}.yaml"
+        if not self.ephemeral.template:
+            raise SpecError(shown, "ephemeral.template", f"environment {self.name!r} is not an ephemeral template")
+        prefix = f"{self.name_prefix}-{instance}"
+        if len(prefix) > NAME_PREFIX_MAX:
+            raise SpecError(
+                shown,
+                "name_prefix",
+                f"instance {instance!r} makes the name prefix {prefix!r} {len(prefix)} characters long "
+                f"(at most {NAME_PREFIX_MAX}): use a shorter --name",
+            )
+        update = {"instance": instance, "name_prefix": prefix, "created_at": created_at, "expires_at": expires_at}
+        return self.model_copy(update=update)
 
     def state_key(self) -> str:
         return f"{self.backend.key_prefix}/{self.project}/{self.workspace}/terraform.tfstate"
@@ -398,24 +417,7 @@ def load_environment(
 
     _check_components(project, spec, sources)
     if instance is not None:
-        if not spec.ephemeral.template:
-            raise SpecError(shown_env, "ephemeral.template", f"environment {name!r} is not an ephemeral template")
-        prefix = f"{spec.name_prefix}-{instance}"
-        if len(prefix) > NAME_PREFIX_MAX:
-            raise SpecError(
-                shown_env,
-                "name_prefix",
-                f"instance {instance!r} makes the name prefix {prefix!r} {len(prefix)} characters long "
-                f"(at most {NAME_PREFIX_MAX}): use a shorter --name",
-            )
-        spec = spec.model_copy(
-            update={
-                "instance": instance,
-                "name_prefix": prefix,
-                "created_at": created_at,
-                "expires_at": expires_at,
-            }
-        )
+        spec = spec.stamp(instance, created_at, expires_at, spec_file=shown_env)
     return spec
 
 

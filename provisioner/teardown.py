@@ -17,19 +17,10 @@ from typing import TYPE_CHECKING
 
 from provisioner import instances
 from provisioner.errors import GateFailed, InputError, Interrupted, ProvisionError, TerraformError
-from provisioner.lifecycle import (
-    PLAN_DIR,
-    PLAN_FILE,
-    PLAN_JSON,
-    PLAN_META,
-    env_file,
-    init_workdir,
-    load_spec,
-    preflight,
-    terraform_for,
-)
+from provisioner.ownership import owner_tags
 from provisioner.project import Project
 from provisioner.ui import UI
+from provisioner.workspace import Workspace
 
 if TYPE_CHECKING:
     from provisioner.aws.cleanup import BucketOutcome, SweepOutcome
@@ -37,8 +28,6 @@ if TYPE_CHECKING:
     from provisioner.plan import Plan
     from provisioner.spec import EnvironmentSpec
     from provisioner.terraform import Terraform
-
-DESTROY_PLAN = "destroy.tfplan"
 
 
 @dataclass
@@ -59,78 +48,49 @@ class ReapResult:
     failed: dict[str, str] = field(default_factory=dict)  # workspace (or record source) -> reason
 
 
-def ownership_tags(spec: EnvironmentSpec) -> dict[str, str]:
-    """The tags that say "this environment made it"; owner and expiry tags are not identity."""
-    tags = {"Project": spec.project, "Environment": spec.name, "ManagedBy": "provision"}
-    if spec.instance:
-        tags["Instance"] = spec.instance
-    return tags
-
-
-def down_command(spec: EnvironmentSpec) -> str:
-    return f"provision down --env {spec.name}" + (f" --name {spec.instance}" if spec.instance else "")
-
-
 # -- down -------------------------------------------------------------------------------------------------
 
 
-def down(
-    project: Project,
-    env: str,
-    *,
-    instance: str | None = None,
-    yes: bool = False,
-    confirm_protected: str | None = None,
-    sweep: bool = False,
-    plugin_dir: Path | None = None,
-    ui: UI,
-) -> DownResult:
+def down(ws: Workspace, *, yes: bool = False, confirm_protected: str | None = None, sweep: bool = False) -> DownResult:
     """Destroy one environment (or instance); raises GateFailed when refused, Interrupted on Ctrl-C."""
     from provisioner.plan import Plan
-    from provisioner.render import render
 
-    spec = load_spec(project, env, instance)
-    _protection_gate(project, spec, confirm_protected)
-    preflight(project, spec, ui)
-    ui.step(f"Rendering {spec.workspace}")
-    rendered = render(project, spec)
-    tf = terraform_for(rendered.work_dir, plugin_dir)
-    init_workdir(tf, spec, ui)
-    plan_dir = rendered.work_dir / PLAN_DIR
-    plan_dir.mkdir(exist_ok=True)
-    plan_file = plan_dir / DESTROY_PLAN
-    result = DownResult(spec.workspace)
-    try:
+    spec, ui, tf = ws.spec, ws.ui, ws.terraform
+    _protection_gate(ws, confirm_protected)
+    ws.preflight()
+    ui.step(f"Rendering {ws.name}")
+    ws.init()
+    result = DownResult(ws.name)
+    with ws.plans.transient("destroy") as (plan_file,):
         ui.step("terraform plan -destroy")
         tf.plan(plan_file, destroy=True)
         plan = Plan.from_json(tf.show_json(plan_file))
         summary = plan.summary()
         if summary.total:
+            from provisioner.report.plan import summary_text
+
             ui.step("Destroy plan summary")
-            ui.info(summary.to_text(color=ui.color))
+            ui.info(summary_text(summary, color=ui.color))
             _confirm(spec, summary.total, yes=yes or confirm_protected is not None, ui=ui)
             result.buckets = _empty_owned_buckets(spec, plan, ui)
-            _destroy(tf, plan_file, summary.total, spec, ui)
+            _destroy(ws, plan_file, summary.total)
             result.destroyed = summary.total
         else:
             ui.info("  nothing to destroy: the state holds no resources")
-    finally:
-        plan_file.unlink(missing_ok=True)
-    _require_empty_state(tf, spec)
-    # A plan kept by `provision plan` was made against resources that no longer exist.
-    for name in (PLAN_FILE, PLAN_JSON, PLAN_META):
-        (plan_dir / name).unlink(missing_ok=True)
-    _sweep(spec, sweep, result, ui)
+    _require_empty_state(ws)
+    ws.plans.discard()  # a plan kept by `provision plan` was made against resources that no longer exist
+    _sweep(ws, sweep, result)
     if spec.instance:
-        instances.forget(project, spec.name, spec.instance)
+        instances.forget(ws.project, spec.name, spec.instance, remote_to=spec)  # the template's backend
     if result.destroyed:
-        ui.success(f"destroyed {spec.workspace}: {result.destroyed} resource(s); the state is empty")
+        ui.success(f"destroyed {ws.name}: {result.destroyed} resource(s); the state is empty")
     else:
-        ui.success(f"nothing to destroy: the state of {spec.workspace} is empty")
+        ui.success(f"nothing to destroy: the state of {ws.name} is empty")
     return result
 
 
-def _protection_gate(project: Project, spec: EnvironmentSpec, confirm_protected: str | None) -> None:
+def _protection_gate(ws: Workspace, confirm_protected: str | None) -> None:
+    spec = ws.spec
     if confirm_protected is not None and confirm_protected != spec.workspace:
         raise InputError(
             f"--confirm-protected {confirm_protected!r} does not name the environment being destroyed "
@@ -138,8 +98,8 @@ def _protection_gate(project: Project, spec: EnvironmentSpec, confirm_protected:
         )
     if not spec.protection.destroy_protected:
         return
-    spec_file = env_file(project, spec)
-    unlock = f"`{down_command(spec)} --confirm-protected {spec.workspace}`"
+    spec_file = ws.spec_file
+    unlock = f"`{ws.command('down')} --confirm-protected {spec.workspace}`"
     if not spec.protection.allow_destroy:
         raise GateFailed(
             f"refusing: {spec.workspace} is destroy-protected ({spec_file}: protection.destroy_protected: true)",
@@ -184,7 +144,7 @@ def _empty_owned_buckets(spec: EnvironmentSpec, plan: Plan, ui: UI) -> list[Buck
     if not buckets:
         return []
     ui.step(f"Emptying {len(buckets)} bucket(s) in the state before destroy")
-    outcomes = empty_owned_buckets(spec.region, buckets, ownership_tags(spec))
+    outcomes = empty_owned_buckets(spec.region, buckets, owner_tags(spec))
     for outcome in outcomes:
         line = f"  s3://{outcome.bucket}: {outcome.detail}"
         if outcome.emptied:
@@ -194,10 +154,11 @@ def _empty_owned_buckets(spec: EnvironmentSpec, plan: Plan, ui: UI) -> list[Buck
     return outcomes
 
 
-def _destroy(tf: Terraform, plan_file: Path, total: int, spec: EnvironmentSpec, ui: UI) -> None:
+def _destroy(ws: Workspace, plan_file: Path, total: int) -> None:
     from provisioner.progress import Progress
 
-    rerun = f"re-run `{down_command(spec)}` to finish the destroy"
+    tf, ui = ws.terraform, ws.ui
+    rerun = f"re-run `{ws.command('down')}` to finish the destroy"
     # The destroy plan is not Checkov-scanned: it only deletes, so there is no configuration to judge.
     ui.step("terraform apply (the destroy plan)")
     with Progress(total=total, stream=ui.out, plain=ui.plain) as progress:
@@ -210,7 +171,7 @@ def _destroy(tf: Terraform, plan_file: Path, total: int, spec: EnvironmentSpec, 
             left = _state_or_none(tf)
             count = "the state is unknown" if left is None else f"{len(left)} resource(s) remain in the state"
             raise TerraformError(
-                f"destroy of {spec.workspace} failed part-way ({count}): {exc.message}",
+                f"destroy of {ws.name} failed part-way ({count}): {exc.message}",
                 diagnostics=exc.diagnostics,
                 returncode=exc.returncode,
                 hint=f"fix the cause above, then {rerun}",
@@ -224,23 +185,26 @@ def _state_or_none(tf: Terraform) -> list[str] | None:
         return None
 
 
-def _require_empty_state(tf: Terraform, spec: EnvironmentSpec) -> None:
-    left = tf.state_list()
+def _require_empty_state(ws: Workspace) -> None:
+    left = ws.terraform.state_list()
     if left:
         shown = ", ".join(left[:5]) + (f" (+{len(left) - 5} more)" if len(left) > 5 else "")
         raise ProvisionError(
-            f"{spec.workspace}: the destroy finished, but {len(left)} resource(s) remain in the state: {shown}",
-            hint=f"re-run `{down_command(spec)}`",
+            f"{ws.name}: the destroy finished, but {len(left)} resource(s) remain in the state: {shown}",
+            hint=f"re-run `{ws.command('down')}`",
         )
 
 
-def _sweep(spec: EnvironmentSpec, delete: bool, result: DownResult, ui: UI) -> None:
+def _sweep(ws: Workspace, delete: bool, result: DownResult) -> None:
     """Resources that still carry the environment's tags though the state is empty: created outside
     Terraform, or orphaned by an earlier failure. Reported; with --sweep, deleted where that is safe."""
-    from provisioner.aws.cleanup import owns, sweep
+    from provisioner.aws.cleanup import sweep
     from provisioner.aws.inventory import find_tagged_resources
+    from provisioner.ownership import owns
 
-    owner = ownership_tags(spec)
+    spec, ui = ws.spec, ws.ui
+    down = ws.command("down")
+    owner = owner_tags(spec)
     ui.step("Sweep: resources still tagged " + ", ".join(f"{k}={v}" for k, v in owner.items()))
     result.leftovers = [r for r in find_tagged_resources(spec.region, owner) if owns(r.tags, owner)]
     if not result.leftovers:
@@ -257,11 +221,10 @@ def _sweep(spec: EnvironmentSpec, delete: bool, result: DownResult, ui: UI) -> N
             ui.warn(f"left over: {arn}")
     if remaining:
         raise ProvisionError(
-            f"{spec.workspace}: the state is empty, but {len(remaining)} resource(s) still carry its tags",
-            hint=f"delete them by hand, then re-run `{down_command(spec)}`"
+            f"{ws.name}: the state is empty, but {len(remaining)} resource(s) still carry its tags",
+            hint=f"delete them by hand, then re-run `{down}`"
             if delete
-            else f"`{down_command(spec)} --sweep` deletes left-over S3 buckets and log groups; anything "
-            "else must be deleted by hand",
+            else f"`{down} --sweep` deletes left-over S3 buckets and log groups; anything else must be deleted by hand",
         )
 
 
@@ -269,30 +232,19 @@ def _sweep(spec: EnvironmentSpec, delete: bool, result: DownResult, ui: UI) -> N
 
 
 def reap(
-    project: Project,
-    *,
-    yes: bool = False,
-    sweep: bool = False,
-    plugin_dir: Path | None = None,
-    ui: UI,
+    project: Project, *, yes: bool = False, sweep: bool = False, plugin_dir: Path | None = None, ui: UI
 ) -> ReapResult:
     """Tear down every ephemeral instance past its expiry (a dry run unless `yes`); one failure does not stop
     the others. Raises ProvisionError at the end when any instance (or record store) failed."""
-    records = {r.workspace: r for r in instances.list_all(project)}
-    remote, problems = instances.list_remote(project)
-    for record in remote:
-        known = records.get(record.workspace)
-        # Two copies of one record: the later expiry wins, so nothing is reaped early.
-        if known is None or record.expires_at > known.expires_at:
-            records[record.workspace] = record
+    found = instances.discover(project)
+    records = {r.workspace: r for r in found.records}
     now = instances.utcnow()
-    ordered = sorted(records.values(), key=lambda r: (r.expires_at, r.workspace))
     result = ReapResult(
-        expired=[r for r in ordered if r.expired(now)],
-        active=[r for r in ordered if not r.expired(now)],
+        expired=[r for r in found.records if r.expired(now)],
+        active=[r for r in found.records if not r.expired(now)],
         dry_run=not yes,
     )
-    for problem in problems:
+    for problem in found.problems:
         ui.error(f"cannot read instance records: {problem}")
         result.failed[f"record store #{len(result.failed) + 1}"] = problem
 
@@ -310,17 +262,10 @@ def reap(
         for record in result.expired:
             ui.step(f"Reaping {record.workspace}")
             try:
+                ws = Workspace(project, _stamped(project, record), ui, plugin_dir)
                 if instances.load(project, record.env, record.name) is None:
-                    instances.save(project, record, remote=False)  # found only in the state bucket
-                down(
-                    project,
-                    record.env,
-                    instance=record.name,
-                    yes=True,
-                    sweep=sweep,
-                    plugin_dir=plugin_dir,
-                    ui=ui,
-                )
+                    instances.save(project, record)  # found only in the state bucket
+                down(ws, yes=True, sweep=sweep)
             except Interrupted:
                 raise
             except ProvisionError as exc:
@@ -343,6 +288,12 @@ def reap(
             hint="the others were handled; fix the errors above and run `provision reap --yes` again",
         )
     return result
+
+
+def _stamped(project: Project, record: instances.Instance) -> EnvironmentSpec:
+    from provisioner.spec import load_environment
+
+    return load_environment(project, record.env).stamp(record.name, record.created_at, record.expires_at)
 
 
 def _iso(record: instances.Instance) -> str:

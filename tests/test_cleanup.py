@@ -8,8 +8,9 @@ import boto3
 import pytest
 
 from provisioner.aws import cleanup
-from provisioner.aws.cleanup import empty_owned_buckets, owns, sweep
+from provisioner.aws.cleanup import empty_owned_buckets, sweep
 from provisioner.aws.inventory import find_tagged_resources
+from provisioner.ownership import owns
 
 REGION = "eu-west-1"
 DEMO = {"Project": "fixture", "Environment": "demo", "ManagedBy": "provision", "Instance": "pr-42"}

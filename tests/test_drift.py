@@ -34,13 +34,13 @@ def aws_client(service: str) -> Any:
 
 def apply(root: Path, env: str, plugin_dir: Path) -> None:
     """Render and apply with the real terraform (the Checkov gate of `up` is tested in test_lifecycle)."""
-    from provisioner.lifecycle import load_spec, terraform_for
     from provisioner.project import Project
-    from provisioner.render import render
+    from provisioner.ui import UI
+    from provisioner.workspace import Workspace
 
-    project = Project(root)
-    rendered = render(project, load_spec(project, env))
-    tf = terraform_for(rendered.work_dir, plugin_dir)
+    ws = Workspace.open(Project(root), env, ui=UI(), plugin_dir=plugin_dir)
+    rendered = ws.render()
+    tf = ws.terraform
     tf.init()
     outcome = tf.plan(rendered.work_dir / "first.tfplan")
     tf.apply(outcome.plan_file)

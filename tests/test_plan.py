@@ -10,6 +10,7 @@ import pytest
 
 from provisioner.errors import TerraformError
 from provisioner.plan import SENSITIVE, UNKNOWN, DriftResult, Plan, State, action_of
+from provisioner.report.plan import drift_markdown, drift_text, headline, summary_markdown, summary_text
 
 DATA = Path(__file__).parent / "data" / "plans"
 SECRET = "s3cr3t-test-value"  # the made-up secret regenerate.py puts in the roots
@@ -22,7 +23,9 @@ def load(name: str) -> dict[str, Any]:
 
 def rendered(obj: Any) -> list[str]:
     """Every renderer's output, to check none leaks the secret."""
-    return [obj.to_text(color=False), obj.to_text(color=True), json.dumps(obj.to_json()), obj.to_markdown()]
+    if isinstance(obj, DriftResult):
+        return [drift_text(obj), drift_text(obj, color=True), json.dumps(obj.to_json()), drift_markdown(obj)]
+    return [summary_text(obj), summary_text(obj, color=True), json.dumps(obj.to_json()), summary_markdown(obj)]
 
 
 def test_the_fixtures_really_hold_the_secret() -> None:
@@ -77,7 +80,7 @@ def test_replace_counts_once_and_marks_the_plan_destructive() -> None:
     assert summary.total == 5  # what an apply works through; the no-op is not one of them
     swap = next(rc for rc in plan.resource_changes if rc.address == "null_resource.swap")
     assert swap.actions == ("delete", "create")
-    assert summary.headline() == "Plan: 2 to create, 0 to update, 2 to replace, 1 to delete (destructive)"
+    assert headline(summary) == "Plan: 2 to create, 0 to update, 2 to replace, 1 to delete (destructive)"
 
 
 def test_attribute_diffs_show_plain_values_and_mask_sensitive_ones() -> None:
@@ -108,12 +111,12 @@ def test_no_renderer_leaks_a_sensitive_value() -> None:
 
 def test_text_and_markdown_renderers() -> None:
     summary = Plan.from_json(load("mixed.json")).summary()
-    text = summary.to_text(color=False)
+    text = summary_text(summary, color=False)
     assert "-/+ null_resource.swap (replace)" in text
     assert '      triggers.version: "1" -> "2"' in text
     assert "\x1b[" not in text
-    assert "\x1b[35m-/+\x1b[0m null_resource.swap" in summary.to_text(color=True)
-    markdown = summary.to_markdown()
+    assert "\x1b[35m-/+\x1b[0m null_resource.swap" in summary_text(summary, color=True)
+    markdown = summary_markdown(summary)
     assert "| replace | 2 |" in markdown
     assert "| replace | `null_resource.swap` |" in markdown
 
@@ -162,7 +165,7 @@ def test_no_drift_when_neither_plan_has_changes() -> None:
     result = DriftResult.from_plans(quiet, nothing_pending)
     assert not result.has_drift
     assert result.to_json() == {"schema": 1, "has_drift": False, "changed_outside": [], "pending": []}
-    assert "No drift" in result.to_text()
+    assert "No drift" in drift_text(result)
     pending = DriftResult.from_plans(quiet, create)
     assert pending.has_drift and not pending.changed_outside and len(pending.pending) == 4
 

@@ -27,7 +27,9 @@ from provisioner import instances, lifecycle, teardown
 from provisioner.cli import app
 from provisioner.errors import GateFailed
 from provisioner.project import Project
+from provisioner.spec import load_environment
 from provisioner.ui import UI
+from provisioner.workspace import Workspace
 
 FIXTURE_PROJECT = Path(__file__).resolve().parent / "fixtures" / "project"
 SLEEPER = "module.sleeper.null_resource.sleep"
@@ -68,9 +70,10 @@ def stock(tmp_path_factory: pytest.TempPathFactory, moto_server: str, plugin_dir
         mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(root.parent / "aws-credentials-missing"))
         project = Project(root)
         ui = UI(out=io.StringIO(), err=io.StringIO())
-        lifecycle.up(project, "demo", instance="pr-1", ttl="24h", auto_approve=True, plugin_dir=plugin_dir, ui=ui)
+        demo = Workspace.open(project, "demo", ui=ui, plugin_dir=plugin_dir)
+        lifecycle.up(demo, instance="pr-1", ttl="24h", auto_approve=True)
         for env in ("prod", "slow"):
-            lifecycle.up(project, env, auto_approve=True, plugin_dir=plugin_dir, ui=ui)
+            lifecycle.up(Workspace.open(project, env, ui=ui, plugin_dir=plugin_dir), auto_approve=True)
     return root
 
 
@@ -101,7 +104,7 @@ def test_down_asks_for_the_name_typed_back(project: Path, plugin_dir: Path, monk
     ui = UI(out=out, err=out, interactive=True)
     monkeypatch.setattr(sys, "stdin", io.StringIO("demo\n"))  # the template's name, not the instance's
     with pytest.raises(GateFailed, match="the name typed was not 'demo--pr-1'"):
-        teardown.down(Project(project), "demo", instance="pr-1", plugin_dir=plugin_dir, ui=ui)
+        teardown.down(Workspace.open(Project(project), "demo", instance="pr-1", ui=ui, plugin_dir=plugin_dir))
     shown = out.getvalue()
     assert "Plan: 0 to create, 0 to update, 0 to replace, 1 to delete" in shown
     assert "- module.marker.null_resource.marker[0] (delete)" in shown
@@ -112,7 +115,7 @@ def test_down_asks_for_the_name_typed_back(project: Path, plugin_dir: Path, monk
     out.seek(0)
     out.truncate()
     monkeypatch.setattr(sys, "stdin", io.StringIO("demo--pr-1\n"))
-    result = teardown.down(Project(project), "demo", instance="pr-1", plugin_dir=plugin_dir, ui=ui)
+    result = teardown.down(Workspace.open(Project(project), "demo", instance="pr-1", ui=ui, plugin_dir=plugin_dir))
     assert result.destroyed == 1 and result.leftovers == []
     shown = out.getvalue()
     assert "module.marker.null_resource.marker[0]: Destruction complete" in shown
@@ -156,7 +159,7 @@ def test_protected_environment_refuses_until_spec_and_operator_both_unlock(proje
         )
         assert "set protection.allow_destroy: true in environments/prod.yaml" in attempt.output
         assert "provision down --env prod --confirm-protected prod" in attempt.output
-    assert not (project / ".provision" / "prod" / "plan" / teardown.DESTROY_PLAN).exists()
+    assert not list((project / ".provision" / "prod" / "plan").glob("*.tfplan"))
 
     spec_file = project / "environments" / "prod.yaml"
     data = yaml.safe_load(spec_file.read_text())
@@ -199,7 +202,7 @@ def test_interrupted_destroy_is_finished_by_running_down_again(project: Path, pl
     work = project / ".provision" / "slow"
     assert not (work / ".terraform.tfstate.lock.info").exists()
     assert state_addresses(project, "slow") == [SLEEPER]
-    assert not (work / "plan" / teardown.DESTROY_PLAN).exists()
+    assert not list((work / "plan").glob("*.tfplan"))
 
     again = cli(project, "down", "--env", "slow", "--yes", "--plugin-dir", str(plugin_dir))
     assert again.exit_code == 0, again.output
@@ -219,9 +222,7 @@ def test_reap_is_a_dry_run_until_yes_and_one_failure_does_not_stop_the_rest(proj
     instances.save(proj, instances.Instance("demo", "pr-1", live.created_at, now - timedelta(hours=1)))
     instances.save(proj, instances.Instance("demo", "pr-2", now, now + timedelta(hours=5)))
     # An expired instance whose template was deleted: its teardown fails, the others go on.
-    instances.save(
-        proj, instances.Instance("gone", "pr-9", now - timedelta(days=2), now - timedelta(days=1)), remote=False
-    )
+    instances.save(proj, instances.Instance("gone", "pr-9", now - timedelta(days=2), now - timedelta(days=1)))
 
     rows = json.loads(cli(project, "envs", "--format", "json").output)
     expiry = {row["name"]: row["expired"] for row in rows if "instance_of" in row}
@@ -255,9 +256,11 @@ def test_reap_on_a_fresh_machine_finds_records_in_the_state_bucket(fixture_proje
     s3 = boto3.client("s3", region_name="eu-west-1")
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     proj = Project(fixture_project)
+    template = load_environment(proj, "demo")
     now = instances.utcnow()
-    instances.save(proj, instances.Instance("demo", "pr-7", now - timedelta(hours=30), now - timedelta(hours=6)))
-    instances.save(proj, instances.Instance("demo", "pr-8", now, now + timedelta(hours=2)))
+    pr7 = instances.Instance("demo", "pr-7", now - timedelta(hours=30), now - timedelta(hours=6))
+    instances.save(proj, pr7, remote_to=template)
+    instances.save(proj, instances.Instance("demo", "pr-8", now, now + timedelta(hours=2)), remote_to=template)
     key = "provision/fixture/demo--pr-7/instance.json"  # next to provision/fixture/demo--pr-7/terraform.tfstate
     assert json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())["name"] == "pr-7"
 
@@ -267,7 +270,7 @@ def test_reap_on_a_fresh_machine_finds_records_in_the_state_bucket(fixture_proje
     assert "Reap: 1 of 2 ephemeral instance(s) past their expiry" in dry.output
     assert "would go demo--pr-7" in dry.output and "keep     demo--pr-8" in dry.output
 
-    instances.forget(proj, "demo", "pr-7")
+    instances.forget(proj, "demo", "pr-7", remote_to=template)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == ["provision/fixture/demo--pr-8/instance.json"]
 
@@ -279,7 +282,7 @@ def test_unreadable_record_store_fails_the_reap_but_lists_the_rest(fixture_proje
     spec_file.write_text(yaml.safe_dump(data))
     proj = Project(fixture_project)
     now = instances.utcnow()
-    instances.save(proj, instances.Instance("demo", "pr-3", now, now + timedelta(hours=2)), remote=False)
+    instances.save(proj, instances.Instance("demo", "pr-3", now, now + timedelta(hours=2)))
     result = cli(fixture_project, "reap")
     assert result.exit_code == 1, result.output
     assert "cannot read instance records: listing instance records in s3://no-such-state-bucket/" in result.output

@@ -21,6 +21,7 @@ import pytest
 from provisioner.errors import TerraformError, ToolMissingError
 from provisioner.plan import DriftResult, Plan, State
 from provisioner.progress import Progress
+from provisioner.report.plan import drift_markdown, drift_text
 from provisioner.terraform import (
     LOCAL_LOCK_FILE,
     Terraform,
@@ -243,8 +244,8 @@ def test_drift_verdicts_come_from_the_plan_json(applied: Terraform) -> None:
     assert drifted.has_drift
     assert [(rc.address, rc.action) for rc in drifted.changed_outside] == [("null_resource.secret", "delete")]
     assert [(rc.address, rc.action) for rc in drifted.pending] == [("null_resource.secret", "create")]
-    assert "triggers.token: (sensitive) -> null" in drifted.to_text()
-    assert SECRET not in drifted.to_text() + json.dumps(drifted.to_json()) + drifted.to_markdown()
+    assert "triggers.token: (sensitive) -> null" in drift_text(drifted)
+    assert SECRET not in drift_text(drifted) + json.dumps(drifted.to_json()) + drift_markdown(drifted)
 
 
 def test_config_errors_become_terraform_errors_with_file_and_line(

@@ -12,9 +12,8 @@ from typing import Any
 
 from provisioner.aws import aws_error, client, error_code
 from provisioner.errors import ProvisionError
+from provisioner.ownership import owns
 
-# Tag that marks a resource of an ephemeral instance; the template environment itself must not claim those.
-INSTANCE_TAG = "Instance"
 _DELETE_BATCH = 1000  # DeleteObjects limit
 
 
@@ -32,13 +31,6 @@ class SweepOutcome:
     arn: str
     deleted: bool
     detail: str
-
-
-def owns(tags: Mapping[str, str], owner: Mapping[str, str]) -> bool:
-    """All ownership tags match; unless `owner` names an instance, an instance's resource is not ours."""
-    if INSTANCE_TAG not in owner and INSTANCE_TAG in tags:
-        return False
-    return bool(owner) and all(tags.get(key) == value for key, value in owner.items())
 
 
 def bucket_tags(s3: Any, bucket: str) -> dict[str, str] | None:

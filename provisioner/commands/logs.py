@@ -1,0 +1,43 @@
+"""`provision logs normalize`: AWS security logs (CloudTrail, WAF, GuardDuty) to ECS NDJSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provisioner.commands import read_input
+from provisioner.errors import InputError
+
+app = typer.Typer(help="Normalise AWS security logs to Elastic Common Schema.", no_args_is_help=True)
+
+
+class LogSource(str, Enum):
+    cloudtrail = "cloudtrail"
+    waf = "waf"
+    guardduty = "guardduty"
+
+
+@app.command("normalize")
+def normalize(
+    file: Annotated[Path, typer.Argument(help="Log file or payload (JSON lines, JSON array, or native container).")],
+    source: Annotated[LogSource, typer.Option("--source", help="Which service wrote the log.")],
+) -> None:
+    """Print ECS documents as NDJSON; malformed records are skipped and counted on stderr."""
+    from provisioner.functions.errors import FunctionInputError
+    from provisioner.functions.logs import normalize as normalize_records
+
+    try:
+        docs, skipped = normalize_records(source.value, read_input(file), name=str(file))
+    except FunctionInputError as exc:
+        raise InputError(str(exc)) from None
+    out = sys.stdout
+    for doc in docs:
+        out.write(json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n")
+    out.flush()
+    if skipped:
+        typer.echo(f"note: skipped {skipped} malformed records", err=True)

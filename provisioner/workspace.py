@@ -1,0 +1,171 @@
+"""The workspace context: one environment (or ephemeral instance) being worked on by one command.
+
+Every use-case (`lifecycle`, `drift`, `teardown`) receives a `Workspace` instead of a long argument list: the
+spec is loaded once, there is one `Terraform` for the work dir, and the steps every use-case shares (preflight,
+render, validate, init) and the command hints that name `--env`/`--name` live here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from provisioner.errors import GateFailed, InputError, ProvisionError, TerraformError
+from provisioner.planstore import PlanStore
+from provisioner.project import Project, validate_instance_name
+from provisioner.ui import UI
+
+if TYPE_CHECKING:
+    from provisioner.instances import Instance
+    from provisioner.render import RenderResult
+    from provisioner.spec import EnvironmentSpec
+    from provisioner.terraform import Terraform
+
+
+def require_template(project: Project, spec: EnvironmentSpec) -> None:
+    """`--name` stamps an instance of a template environment; anything else is refused."""
+    if not spec.ephemeral.template:
+        shown = project.relative(project.environment_file(spec.name))
+        raise InputError(f"{shown}: ephemeral.template: is false; --name needs a template")
+
+
+def load_spec(project: Project, env: str, instance: str | None = None) -> EnvironmentSpec:
+    """The environment's spec, or for `--name` the existing instance stamped from that template."""
+    from provisioner import instances
+    from provisioner.spec import load_environment
+
+    template = load_environment(project, env)
+    if instance is None:
+        return template
+    validate_instance_name(instance)
+    require_template(project, template)
+    record = instances.find(project, template, instance)
+    if record is None:
+        raise InputError(
+            f"no instance {instance!r} of environment {env!r}; create it with "
+            f"`provision up --env {env} --name {instance} --ttl 24h`"
+        )
+    return template.stamp(instance, record.created_at, record.expires_at)
+
+
+@dataclass
+class Workspace:
+    project: Project
+    spec: EnvironmentSpec
+    ui: UI
+    plugin_dir: Path | None = None
+    _rendered: RenderResult | None = field(default=None, init=False, repr=False)
+    _terraform: Terraform | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.plugin_dir is not None:
+            if not self.plugin_dir.is_dir():
+                raise InputError(f"--plugin-dir {self.plugin_dir}: not a directory")
+            self.plugin_dir = self.plugin_dir.resolve()
+
+    @classmethod
+    def open(
+        cls, project: Project, env: str, *, instance: str | None = None, ui: UI, plugin_dir: Path | None = None
+    ) -> Workspace:
+        return cls(project, load_spec(project, env, instance), ui, plugin_dir)
+
+    # -- naming -------------------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.spec.workspace
+
+    @property
+    def spec_file(self) -> str:
+        return self.project.relative(self.project.environment_file(self.spec.name))
+
+    def command(self, verb: str) -> str:
+        """How the operator repeats a step on this workspace, e.g. `provision down --env demo --name pr-1`."""
+        named = f" --name {self.spec.instance}" if self.spec.instance else ""
+        return f"provision {verb} --env {self.spec.name}{named}"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.project.work_dir(self.spec.name, self.spec.instance)
+
+    @property
+    def plans(self) -> PlanStore:
+        return PlanStore(self.work_dir)
+
+    def stamp(self, record: Instance) -> None:
+        """Turn a template workspace into the workspace of one of its instances (`up --name`)."""
+        self.spec = self.spec.stamp(record.name, record.created_at, record.expires_at)
+        self._rendered = None
+        self._terraform = None
+
+    # -- shared steps ---------------------------------------------------------------------------------------
+
+    def preflight(self) -> None:
+        """Terraform is usable and the credentials belong to one of the spec's accounts: before anything
+        touches AWS or Terraform."""
+        from provisioner.aws.identity import require_account
+        from provisioner.terraform import find_terraform
+
+        self.ui.step("Preflight: terraform and AWS identity")
+        binary = find_terraform()
+        identity = require_account(self.spec.region, self.spec.account_ids, self.spec_file)
+        self.ui.info(f"  terraform {binary.version_text}; AWS account {identity.account} ({identity.arn})")
+
+    def render(self) -> RenderResult:
+        if self._rendered is None:
+            from provisioner.render import render
+
+            self._rendered = render(self.project, self.spec)
+        return self._rendered
+
+    @property
+    def terraform(self) -> Terraform:
+        """The one `Terraform` of this work dir."""
+        if self._terraform is None:
+            from provisioner.terraform import Terraform
+
+            self._terraform = Terraform(self.work_dir, plugin_dir=self.plugin_dir)
+        return self._terraform
+
+    def validate(self) -> None:
+        from provisioner.validate import validate_tree
+
+        self.ui.step("Validating (HCL parse, terraform fmt, AWS provider schema)")
+        rendered = self.render()
+        root = self.project.root
+        problems = [str(d) for d in validate_tree(rendered.work_dir, self.project.modules_dir, relative_to=root)]
+        tf = self.terraform
+        for path in (rendered.work_dir, self.project.modules_dir):
+            for unformatted in tf.fmt_check([path]):
+                where = Path(unformatted)
+                shown = self.project.relative(where if where.is_absolute() else (tf.workdir / where).resolve())
+                problems.append(f"{shown}: not formatted (run `terraform fmt`)")
+        if problems:
+            for line in problems:
+                self.ui.error(line)
+            raise GateFailed(f"validation failed: {len(problems)} problem(s) in the configuration")
+        self.ui.info("  configuration is valid")
+
+    def init(self) -> None:
+        self.ui.step("terraform init")
+        self.render()
+        try:
+            self.terraform.init(on_event=lambda event: None)
+        except TerraformError as exc:
+            text = " ".join([exc.message, *exc.diagnostics])
+            if "Failed to query available provider packages" in text or "Failed to install provider" in text:
+                raise _offline(self.spec) from None
+            raise
+
+
+def _offline(spec: EnvironmentSpec) -> ProvisionError:
+    providers = ", ".join(p.source for p in spec.terraform.providers.values()) or "providers"
+    return ProvisionError(
+        f"offline: render, validate and the Checkov scan passed, but terraform init could not install "
+        f"{providers} (the Terraform registry is unreachable from here)",
+        hint="point provision at a local copy: --plugin-dir DIR (or PROVISION_PLUGIN_DIR), laid out as "
+        "DIR/registry.terraform.io/hashicorp/aws/VERSION/linux_amd64/terraform-provider-aws_*, or set "
+        "TF_CLI_CONFIG_FILE to a CLI config with a provider_installation filesystem_mirror or "
+        "network_mirror block",
+    )

@@ -143,8 +143,8 @@ def test_sonarqube_all_pages_are_merged_and_a_missing_page_is_refused() -> None:
     first = copy.deepcopy(page)
     second = copy.deepcopy(page)
     first["issues"], second["issues"] = page["issues"][:2], page["issues"][2:]
-    findings, skipped = sonar_convert([first, second], CTX, "pages.json")
-    assert (len(findings), skipped) == (2, 0)
+    converted = sonar_convert([first, second], CTX, "pages.json")
+    assert (len(converted.findings), converted.skipped, converted.merges) == (2, 0, [])
     with pytest.raises(FunctionInputError, match="holds 2 of 4 issues"):
         sonar_convert(first, CTX, "page1.json")
 

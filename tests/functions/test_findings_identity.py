@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from provisioner.cli import app
 from provisioner.functions.findings import Conversion, FindingContext, convert_report
 from provisioner.functions.findings.sonarqube import dependency_check_references
 from tests.functions.helpers import ACCOUNT, DATA, REGION, asff_errors
@@ -157,9 +159,25 @@ def test_the_same_issue_key_twice_is_one_finding_with_the_worst_severity_and_bot
     assert [v["Id"] for v in merged["Vulnerabilities"]] == ["GHSA-frr2-c345-p7c2", "CVE-2023-52428"]
     assert "nimbus-jose-jwt-9.24.4.jar" in merged["Description"] and "package:1.1.2" in merged["Description"]
     assert conversion.note() == (
-        "note: 2 entries merged into 1 findings because they share the tool's identity "
-        "(SonarQube issue key fjioefjwoefisdfjo x2)"
+        "note: 2 report entries merged into 1 finding (same tool identity: SonarQube issue key fjioefjwoefisdfjo x2)"
     )
+
+
+def test_cli_note_names_what_was_merged_and_import_says_how_vanished_findings_were_resolved(aws: str) -> None:
+    common = ["--account", ACCOUNT, "--region", REGION, "--repository", "org/app", "--branch", "main"]
+    report = str(DATA / "sonarqube/defectdojo-findings-over-api.json")
+    converted = CliRunner().invoke(app, ["findings", "convert", "--tool", "sonarqube", report, *common])
+    assert converted.exit_code == 0, converted.output
+    assert len(json.loads(converted.stdout)) == 4
+    assert converted.stderr == (
+        "note: 2 report entries merged into 1 finding (same tool identity: SonarQube issue key fjioefjwoefisdfjo x2)\n"
+    )
+    imported = CliRunner().invoke(app, ["findings", "import", "--tool", "sonarqube", report, *common])
+    assert imported.exit_code == 0, imported.output
+    assert json.loads(imported.stdout)["resolution"] == "none"
+    empty = DATA / "dependency-check/go-vuln-project-12.1.0.json"
+    plain = CliRunner().invoke(app, ["findings", "convert", "--tool", "dependency-check", str(empty), *common])
+    assert (plain.exit_code, plain.stdout.strip(), plain.stderr) == (0, "[]", "")
 
 
 def test_issue_key_is_finer_than_hash_rule_component() -> None:

@@ -46,9 +46,10 @@ class Conversion:
         if self.merges:
             shown = "; ".join(f"{m.identity} x{m.entries}" for m in self.merges[:_MERGES_SHOWN])
             more = f"; and {len(self.merges) - _MERGES_SHOWN} more" if len(self.merges) > _MERGES_SHOWN else ""
+            count = len(self.merges)
             parts.append(
-                f"{self.duplicates + len(self.merges)} entries merged into {len(self.merges)} findings "
-                f"because they share the tool's identity ({shown}{more})"
+                f"{self.duplicates + count} report entries merged into {count} finding{'s' if count > 1 else ''} "
+                f"(same tool identity: {shown}{more})"
             )
         return f"note: {', '.join(parts)}" if parts else None
 

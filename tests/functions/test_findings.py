@@ -32,6 +32,8 @@ REPORTS = [
     ("dependency-check", "dependency-check/go-vuln-project-12.1.0.json", 0),
     ("sonarqube", "sonarqube/search-example-sonarqube.json", 1),
     ("sonarqube", "sonarqube/sonarqube-pr-issues-page.json", 2),
+    ("sonarqube", "sonarqube/dependency-check-plugin-issues.json", 4),
+    ("sonarqube", "sonarqube/defectdojo-findings-over-api.json", 4),
 ]
 
 

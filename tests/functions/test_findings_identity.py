@@ -7,7 +7,11 @@ the converters must agree with them, not with themselves.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -129,6 +133,27 @@ def test_ids_are_deterministic_and_separate_branches(name: str) -> None:
     assert not set(first) & {f["Id"] for f in _convert(name, other_branch).findings}
 
 
+_IDS_SCRIPT = """
+import json, sys
+from pathlib import Path
+from provisioner.functions.findings import FindingContext, convert_report
+ctx = FindingContext("123456789012", "eu-west-1", repository="org/app", branch="main")
+data = Path(sys.argv[1])
+print(json.dumps({n: [f["Id"] for f in convert_report(Path(n).parts[0], (data / n).read_bytes(), ctx).findings]
+                  for n in sys.argv[2:]}))
+"""
+
+
+def test_ids_are_the_same_in_separate_processes_whatever_the_hash_seed() -> None:
+    runs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(DATA.parent.parent)}
+        argv = [sys.executable, "-c", _IDS_SCRIPT, str(DATA), *REPORTS]
+        runs.append(json.loads(subprocess.run(argv, env=env, capture_output=True, check=True, text=True).stdout))
+    ctx = FindingContext(ACCOUNT, REGION, repository="org/app", branch="main")
+    assert runs[0] == runs[1] == {n: [f["Id"] for f in _convert(n, ctx).findings] for n in REPORTS}
+
+
 def test_three_dependency_vulnerabilities_on_one_component_are_three_findings() -> None:
     name = "sonarqube/dependency-check-plugin-issues.json"
     conversion = _convert(name)
@@ -137,6 +162,10 @@ def test_three_dependency_vulnerabilities_on_one_component_are_three_findings() 
     assert {f["Resources"][0]["Id"] for f in plugin} == {"golang-fishy"}  # same component, no line
     assert len({f["Id"] for f in plugin}) == 3
     assert conversion.merges == [] and conversion.note() is None
+    # The documented Id scheme (provisioner/functions/README.md): a change to it re-files every finding.
+    for finding in plugin:
+        identity = ["sonarqube", "org/app", "main", finding["ProductFields"]["sonarqube/IssueKey"]]
+        assert finding["Id"] == f"provision/sonarqube/{hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:40]}"
     by_cve = {f["Vulnerabilities"][0]["Id"]: f for f in plugin}
     assert set(by_cve) == {"CVE-2022-41717", "CVE-2023-3978", "CVE-2022-28948"}  # CVE-2021-38561 is closed
     yaml = by_cve["CVE-2022-28948"]["Vulnerabilities"][0]

@@ -59,11 +59,9 @@ def _convert(tool: ScanTool, report: Path, ctx: FindingContext) -> Conversion:
         conversion = convert_report(tool.value, read_input(report), ctx, source=str(report))
     except FunctionInputError as exc:
         raise InputError(str(exc)) from None
-    if conversion.skipped or conversion.duplicates:
-        typer.echo(
-            f"note: {conversion.skipped} malformed entries skipped, {conversion.duplicates} duplicates merged",
-            err=True,
-        )
+    note = conversion.note()  # what was skipped, and exactly which entries were merged and why
+    if note:
+        typer.echo(note, err=True)
     return conversion
 
 

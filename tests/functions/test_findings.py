@@ -32,6 +32,8 @@ REPORTS = [
     ("dependency-check", "dependency-check/go-vuln-project-12.1.0.json", 0),
     ("sonarqube", "sonarqube/search-example-sonarqube.json", 1),
     ("sonarqube", "sonarqube/sonarqube-pr-issues-page.json", 2),
+    ("sonarqube", "sonarqube/dependency-check-plugin-issues.json", 4),
+    ("sonarqube", "sonarqube/defectdojo-findings-over-api.json", 4),
 ]
 
 
@@ -143,8 +145,8 @@ def test_sonarqube_all_pages_are_merged_and_a_missing_page_is_refused() -> None:
     first = copy.deepcopy(page)
     second = copy.deepcopy(page)
     first["issues"], second["issues"] = page["issues"][:2], page["issues"][2:]
-    findings, skipped = sonar_convert([first, second], CTX, "pages.json")
-    assert (len(findings), skipped) == (2, 0)
+    converted = sonar_convert([first, second], CTX, "pages.json")
+    assert (len(converted.findings), converted.skipped, converted.merges) == (2, 0, [])
     with pytest.raises(FunctionInputError, match="holds 2 of 4 issues"):
         sonar_convert(first, CTX, "page1.json")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -94,9 +95,18 @@ def severity_from_cvss(score: float, original: str | None = None) -> Severity:
     return Severity(label, normalized, original or f"CVSS {score:g}")
 
 
-def finding_id(tool: str, repository: str, rule: str, location: str) -> str:
-    """Stable across builds: the same problem in the same place always gets the same Id."""
-    digest = hashlib.sha256("\x1f".join((tool, repository, rule, location)).encode()).hexdigest()
+def worst(severities: list[Severity]) -> Severity:
+    """The most severe: label first, then the normalized score (CVSS 9.8 beats 9.1)."""
+    return max(severities, key=lambda s: (LABELS.index(s.label), s.normalized))
+
+
+def finding_id(tool: str, repository: str, branch: str, identity: tuple[str, ...]) -> str:
+    """Stable across builds: the tool's own identity of a problem, within one branch of one repository.
+
+    The branch is part of it because the branch is part of the scope a report replaces: one Id shared by two
+    branches would move between their scopes and escape resolution in both.
+    """
+    digest = hashlib.sha256(json.dumps([tool, repository, branch, *identity]).encode()).hexdigest()
     return f"provision/{tool}/{digest[:40]}"
 
 
@@ -117,12 +127,16 @@ def first_url(value: str) -> str | None:
     return match.group(0) if match else None
 
 
+def urls(value: str) -> list[str]:
+    return _URL_RE.findall(value)
+
+
 def build_finding(
     ctx: FindingContext,
     *,
     tool: str,
     rule: str,
-    location: str,
+    identity: tuple[str, ...],
     title: str,
     description: str,
     severity: Severity,
@@ -134,7 +148,7 @@ def build_finding(
     product_fields: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One ASFF finding; `extra` adds optional top-level fields (Vulnerabilities, Workflow, Confidence)."""
+    """One ASFF finding whose Id comes from `identity`; `extra` adds top-level fields (Vulnerabilities, ...)."""
     fields = {
         TOOL_FIELD: tool,
         SCOPE_FIELD: ctx.scope(tool),
@@ -158,7 +172,7 @@ def build_finding(
         resource["Details"] = {"Other": details}
     finding: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": finding_id(tool, ctx.repository, rule, location),
+        "Id": finding_id(tool, ctx.repository, ctx.branch, identity),
         "ProductArn": ctx.product_arn,
         "GeneratorId": clip(f"provision/{tool}/{rule}", 512),
         "AwsAccountId": ctx.account_id,

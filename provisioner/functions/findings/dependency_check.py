@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
+from provisioner.functions.common import clip
 from provisioner.functions.errors import FunctionInputError
 from provisioner.functions.findings.asff import (
+    LABELS,
     FindingContext,
     Severity,
     build_finding,
     severity_from_cvss,
     severity_from_label,
 )
+from provisioner.functions.findings.identity import Converted, grouped, unique
 
 TOOL = "dependency-check"
 _LABELS = {
@@ -25,11 +28,12 @@ _LABELS = {
     "informational": "INFORMATIONAL",
     "none": "INFORMATIONAL",
 }
-_MAX_REFERENCES = 10
+# Every reference of every merged entry, up to a bound that keeps a finding far below the 240 KB limit.
+MAX_REFERENCES = 100
 
 
-def convert(report: Any, ctx: FindingContext, source: str) -> tuple[list[dict[str, Any]], int]:
-    """(findings, skipped vulnerabilities)."""
+def convert(report: Any, ctx: FindingContext, source: str) -> Converted:
+    """One finding per (vulnerability, package); the same pair in several dependency entries is merged."""
     if not isinstance(report, dict):
         raise FunctionInputError(source, "not a Dependency-Check JSON report (expected an object)")
     schema = str(report.get("reportSchema", ""))
@@ -38,23 +42,31 @@ def convert(report: Any, ctx: FindingContext, source: str) -> tuple[list[dict[st
     dependencies = report.get("dependencies")
     if not isinstance(dependencies, list):
         raise FunctionInputError(source, "Dependency-Check report has no 'dependencies' list")
-    findings: list[dict[str, Any]] = []
-    skipped = 0
+    out = Converted()
+    pairs: list[tuple[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]]] = []
     for dep in dependencies:
-        if not isinstance(dep, dict):
-            skipped += 1
-            continue
-        vulns = dep.get("vulnerabilities") or []
+        vulns = dep.get("vulnerabilities") or [] if isinstance(dep, dict) else None
         if not isinstance(vulns, list):
-            skipped += 1
+            out.skipped += 1
             continue
         for vuln in vulns:
-            finding = _finding(dep, vuln, ctx)
-            if finding is None:
-                skipped += 1
+            key = identity(dep, vuln)
+            if key is None:
+                out.skipped += 1
             else:
-                findings.append(finding)
-    return findings, skipped
+                pairs.append((key, (dep, vuln)))
+    for (name, package), members in grouped(pairs).items():
+        out.add(_finding(name, package, members, ctx), f"Dependency-Check {name} in {package}", len(members))
+    return out
+
+
+def identity(dep: dict[str, Any], vuln: Any) -> tuple[str, str] | None:
+    """(vulnerability name, package): the package is the dependency's first package URL, else its file name."""
+    if not isinstance(vuln, dict) or not isinstance(vuln.get("name"), str) or not vuln["name"].strip():
+        return None
+    purls = _package_ids(dep)
+    package = purls[0] if purls else str(dep.get("fileName") or "")
+    return (vuln["name"].strip(), package) if package else None
 
 
 def _package_ids(dep: dict[str, Any]) -> list[str]:
@@ -105,11 +117,6 @@ def _cvss(vuln: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _reference_urls(vuln: dict[str, Any]) -> list[str]:
-    urls = [str(r["url"]) for r in vuln.get("references") or [] if isinstance(r, dict) and r.get("url")]
-    return urls[:_MAX_REFERENCES]
-
-
 def _advisory_url(name: str, references: list[str]) -> str | None:
     if name.startswith("CVE-"):
         return f"https://nvd.nist.gov/vuln/detail/{name}"
@@ -118,25 +125,22 @@ def _advisory_url(name: str, references: list[str]) -> str | None:
     return references[0] if references else None
 
 
-def _finding(dep: dict[str, Any], vuln: Any, ctx: FindingContext) -> dict[str, Any] | None:
-    if not isinstance(vuln, dict) or not isinstance(vuln.get("name"), str) or not vuln["name"].strip():
-        return None
-    name = vuln["name"].strip()
-    purls = _package_ids(dep)
-    file_name = str(dep.get("fileName") or "")
-    identity = purls[0] if purls else file_name
-    if not identity:
-        return None
-    manager, pkg_name, pkg_version = _purl_parts(purls[0]) if purls else ("", file_name, "")
+def _finding(
+    name: str, package: str, members: list[tuple[dict[str, Any], dict[str, Any]]], ctx: FindingContext
+) -> dict[str, Any]:
+    """Worst severity of the entries, the union of their references, packages and files."""
+    graded = [(severity(vuln), vuln) for _, vuln in members]
+    sev, vuln = max(graded, key=lambda g: (LABELS.index(g[0].label), g[0].normalized))
+    purls = unique(p for d, _ in members for p in _package_ids(d))
+    files = unique(str(d.get("fileName") or "") for d, _ in members)
+    _, pkg_name, pkg_version = _purl_parts(package) if package.startswith("pkg:") else ("", package, "")
     display = f"{pkg_name}@{pkg_version}" if pkg_version else pkg_name
-    references = _reference_urls(vuln)
+    references = unique(
+        str(r["url"]) for _, v in members for r in v.get("references") or [] if isinstance(r, dict) and r.get("url")
+    )[:MAX_REFERENCES]
     advisory = _advisory_url(name, references)
-    package: dict[str, Any] = {"Name": pkg_name or identity}
-    if pkg_version:
-        package["Version"] = pkg_version
-    if manager:
-        package["PackageManager"] = manager
-    vulnerability: dict[str, Any] = {"Id": name, "VulnerablePackages": [package]}
+    packages = [_package(purl) for purl in purls] or [{"Name": clip(package, 1024)}]
+    vulnerability: dict[str, Any] = {"Id": name, "VulnerablePackages": packages}
     cvss = _cvss(vuln)
     if cvss:
         vulnerability["Cvss"] = cvss
@@ -146,26 +150,36 @@ def _finding(dep: dict[str, Any], vuln: Any, ctx: FindingContext) -> dict[str, A
         vulnerability["Vendor"] = {"Name": str(vuln["source"])}
         if advisory:
             vulnerability["Vendor"]["Url"] = advisory
-    cwes = [str(c) for c in vuln.get("cwes") or [] if isinstance(c, str)]
+    cwes = unique(str(c) for _, v in members for c in v.get("cwes") or [] if isinstance(c, str))
     classifier = "/CVE" if name.startswith("CVE-") else ""
     return build_finding(
         ctx,
         tool=TOOL,
         rule=name,
-        location=identity,
+        identity=(name, package),
         title=f"{name} in {display}",
         description=str(vuln.get("description") or f"{name} affects {display}."),
-        severity=severity(vuln),
+        severity=sev,
         types=[f"Software and Configuration Checks/Vulnerabilities{classifier}"],
-        resource_id=identity,
+        resource_id=package,
         remediation_text=f"Upgrade or replace {display}: it is affected by {name}.",
         remediation_url=advisory,
         source_url=advisory,
         product_fields={
             "dependency-check/Vulnerability": name,
             "dependency-check/Packages": ", ".join(purls),
-            "dependency-check/FileName": file_name,
+            "dependency-check/FileName": ", ".join(files),
             "dependency-check/CWEs": ", ".join(cwes),
         },
         extra={"Vulnerabilities": [vulnerability]},
     )
+
+
+def _package(purl: str) -> dict[str, Any]:
+    manager, name, version = _purl_parts(purl)
+    package: dict[str, Any] = {"Name": clip(name or purl, 1024)}
+    if version:
+        package["Version"] = clip(version, 1024)
+    if manager:
+        package["PackageManager"] = manager
+    return package

@@ -82,6 +82,9 @@ def _process(job: dict[str, str], s3: Any, securityhub: Any, account: str, regio
         log.error("rejected report: %s", exc)
         return {"key": key, "status": "rejected", "error": str(exc)}
     result = import_findings(securityhub, conversion.tool, conversion.findings, ctx)
-    summary = {"key": key, "status": "imported", "skipped": conversion.skipped, **result.as_dict()}
-    log.info("imported %s", {k: v for k, v in summary.items() if k != "failed_ids"})
+    summary = {"key": key, "status": "imported", **conversion.summary(), **result.as_dict()}
+    note = conversion.note()
+    if note:
+        log.info("%s: %s", key, note)
+    log.info("imported %s", {k: v for k, v in summary.items() if k not in ("failed_ids", "merged")})
     return summary

@@ -37,12 +37,20 @@ _ARCHIVE_FIELDS = (
 )
 
 
+# How vanished findings were resolved (ImportResult.resolution).
+RESOLVED_BY_WORKFLOW = "batch_update_findings"  # Workflow RESOLVED set, and the record archived
+RESOLVED_BY_ARCHIVE = "archive_reimport"  # BatchUpdateFindings unavailable or denied: archived only
+NOTHING_TO_RESOLVE = "none"
+
+
 @dataclass
 class ImportResult:
     imported: int = 0
     updated: int = 0
     failed: int = 0
     resolved: int = 0
+    workflow_resolved: int = 0
+    resolution: str = NOTHING_TO_RESOLVE
     failed_ids: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -52,6 +60,8 @@ class ImportResult:
             "updated": self.updated,
             "failed": self.failed,
             "resolved": self.resolved,
+            "workflow_resolved": self.workflow_resolved,
+            "resolution": self.resolution,
             "failed_ids": self.failed_ids,
             "warnings": self.warnings,
         }
@@ -152,6 +162,14 @@ def _resolve(
     sleep: Callable[[float], None],
     max_attempts: int,
 ) -> None:
+    """Workflow RESOLVED via BatchUpdateFindings where allowed, then RecordState ARCHIVED by re-import.
+
+    The archive runs on both paths: Security Hub resets a RESOLVED workflow to NEW only when the record state
+    goes from ARCHIVED back to ACTIVE, so a finding that comes back in a later report is NEW again.
+    """
+    resolved = set_workflow_resolved(client, gone, result)
+    result.resolution = RESOLVED_BY_WORKFLOW if resolved is not None else RESOLVED_BY_ARCHIVE
+    result.workflow_resolved = len(resolved or ())
     stamp = now_iso()
     archived = [
         {**{k: f[k] for k in _ARCHIVE_FIELDS if k in f}, "UpdatedAt": stamp, "RecordState": "ARCHIVED"} for f in gone
@@ -160,15 +178,26 @@ def _resolve(
     result.resolved = len(ok)
     result.failed += len(errors)
     result.failed_ids.extend(sorted(errors))
-    # Workflow belongs to the customer side of ASFF: only BatchUpdateFindings may set it.
-    identifiers = [{"Id": f["Id"], "ProductArn": f["ProductArn"]} for f in gone if f["Id"] in ok]
+    result.warnings.extend(f"{fid}: not archived: {msg}" for fid, msg in sorted(errors.items())[:10])
+
+
+def set_workflow_resolved(client: Any, findings: list[dict[str, Any]], result: ImportResult) -> set[str] | None:
+    """Ids whose workflow BatchUpdateFindings set to RESOLVED; None when the API is unavailable or denied."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    identifiers = [{"Id": f["Id"], "ProductArn": f["ProductArn"]} for f in findings]
+    done: set[str] = set()
     for start in range(0, len(identifiers), BATCH_SIZE):
+        batch = identifiers[start : start + BATCH_SIZE]
         try:
-            response = client.batch_update_findings(
-                FindingIdentifiers=identifiers[start : start + BATCH_SIZE], Workflow={"Status": "RESOLVED"}
-            )
-        except Exception as exc:  # the archive already happened; the workflow is best effort
-            result.warnings.append(f"workflow not set to RESOLVED: {type(exc).__name__}: {exc}")
-            return
-        for item in response.get("UnprocessedFindings", []):
-            result.warnings.append(f"workflow not set to RESOLVED for {item.get('FindingIdentifier', {}).get('Id')}")
+            response = client.batch_update_findings(FindingIdentifiers=batch, Workflow={"Status": "RESOLVED"})
+        except (BotoCoreError, ClientError) as exc:
+            code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else type(exc).__name__
+            result.warnings.append(f"BatchUpdateFindings unavailable ({code}): vanished findings archived only")
+            return done or None
+        unprocessed = {u.get("FindingIdentifier", {}).get("Id") for u in response.get("UnprocessedFindings", [])}
+        for item in response.get("UnprocessedFindings", [])[:10]:
+            ident = item.get("FindingIdentifier", {}).get("Id")
+            result.warnings.append(f"{ident}: workflow not set to RESOLVED: {item.get('ErrorCode')}")
+        done.update(i["Id"] for i in batch if i["Id"] not in unprocessed)
+    return done

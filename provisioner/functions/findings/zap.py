@@ -8,10 +8,11 @@ from provisioner.functions.errors import FunctionInputError
 from provisioner.functions.findings.asff import (
     FindingContext,
     build_finding,
-    first_url,
     html_to_text,
     severity_from_label,
+    urls,
 )
+from provisioner.functions.findings.identity import Converted, grouped, unique
 
 TOOL = "zap"
 _RISK_LABELS = {0: "INFORMATIONAL", 1: "LOW", 2: "MEDIUM", 3: "HIGH"}
@@ -21,8 +22,8 @@ _CONFIDENCE = {1: 30, 2: 60, 3: 90, 4: 100}
 _INSTANCES_SHOWN = 5
 
 
-def convert(report: Any, ctx: FindingContext, source: str) -> tuple[list[dict[str, Any]], int]:
-    """(findings, skipped alerts): one finding per alert per site."""
+def convert(report: Any, ctx: FindingContext, source: str) -> Converted:
+    """One finding per (site, alert reference); entries of one alert on one site are merged."""
     if not isinstance(report, dict):
         raise FunctionInputError(source, "not a ZAP JSON report (expected an object with a 'site' list)")
     version = str(report.get("@version", "unknown"))
@@ -31,26 +32,40 @@ def convert(report: Any, ctx: FindingContext, source: str) -> tuple[list[dict[st
         sites = [sites]
     if not isinstance(sites, list):
         raise FunctionInputError(source, f"ZAP report (version {version}) has no 'site' list")
-    findings: list[dict[str, Any]] = []
-    skipped = 0
+    out = Converted()
+    entries: list[tuple[tuple[str, ...], dict[str, Any]]] = []
     for site in sites:
-        if not isinstance(site, dict):
-            skipped += 1
+        alerts = site.get("alerts") or [] if isinstance(site, dict) else None
+        alerts = [alerts] if isinstance(alerts, dict) else alerts
+        if not isinstance(alerts, list):
+            out.skipped += 1
             continue
         site_name = str(site.get("@name") or "")
-        alerts = site.get("alerts") or []
-        if isinstance(alerts, dict):
-            alerts = [alerts]
-        if not isinstance(alerts, list):
-            skipped += 1
-            continue
         for alert in alerts:
-            finding = _finding(alert, site_name, ctx)
-            if finding is None:
-                skipped += 1
+            key = identity(site_name, alert)
+            if key is None:
+                out.skipped += 1
             else:
-                findings.append(finding)
-    return findings, skipped
+                entries.append((key, alert))
+    for key, alerts in grouped(entries).items():
+        what = f"ZAP alert {' '.join(key[1:])} on {key[0] or 'the target'}"
+        out.add(_finding(key, alerts, ctx), what, len(alerts))
+    return out
+
+
+def identity(site: str, alert: Any) -> tuple[str, ...] | None:
+    """(site, alertRef); reports older than alertRef (ZAP < 2.10) name variants: (site, pluginid, name)."""
+    if not isinstance(alert, dict) or _int(alert.get("riskcode")) not in _RISK_LABELS or not _name(alert):
+        return None
+    ref = str(alert.get("alertRef") or "").strip()
+    plugin = str(alert.get("pluginid") or "").strip()
+    if ref:
+        return (site, ref)
+    return (site, plugin, _name(alert)) if plugin else None
+
+
+def _name(alert: dict[str, Any]) -> str:
+    return str(alert.get("name") or alert.get("alert") or "").strip()
 
 
 def _int(value: Any) -> int | None:
@@ -60,58 +75,69 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _finding(alert: Any, site: str, ctx: FindingContext) -> dict[str, Any] | None:
-    if not isinstance(alert, dict):
-        return None
-    rule = str(alert.get("alertRef") or alert.get("pluginid") or "").strip()
-    risk = _int(alert.get("riskcode"))
-    title = str(alert.get("name") or alert.get("alert") or "").strip()
-    if not rule or risk not in _RISK_LABELS or not title:
-        return None
-    plugin_id = str(alert.get("pluginid") or rule)
-    instances = [i for i in alert.get("instances") or [] if isinstance(i, dict)]
-    count = _int(alert.get("count")) or len(instances)
-    shown = []
-    for inst in instances[:_INSTANCES_SHOWN]:
-        line = f"{inst.get('method', '')} {inst.get('uri', '')}".strip()
-        if inst.get("param"):
-            line += f" [{inst['param']}]"
-        shown.append(line)
+def _instances(alerts: list[dict[str, Any]]) -> tuple[list[str], int]:
+    """Distinct instances of every entry, and the total count (ZAP lists fewer than it counts)."""
+    seen: dict[str, None] = {}
+    total = 0
+    for alert in alerts:
+        listed = [i for i in alert.get("instances") or [] if isinstance(i, dict)]
+        lines = [_instance_line(i) for i in listed]
+        repeats = sum(1 for line in dict.fromkeys(lines) if line in seen)
+        total += max(_int(alert.get("count")) or 0, len(listed)) - repeats
+        seen.update(dict.fromkeys(lines))
+    return list(seen), total
+
+
+def _instance_line(inst: dict[str, Any]) -> str:
+    line = f"{inst.get('method', '')} {inst.get('uri', '')}".strip()
+    return f"{line} [{inst['param']}]" if inst.get("param") else line
+
+
+def _finding(key: tuple[str, ...], alerts: list[dict[str, Any]], ctx: FindingContext) -> dict[str, Any]:
+    """Highest risk of the entries; the union of their instances and references."""
+    site = key[0]
+    alert = max(alerts, key=lambda a: (_int(a.get("riskcode")) or 0, _int(a.get("confidence")) or 0))
+    risk = _int(alert.get("riskcode")) or 0
+    plugin_id = str(alert.get("pluginid") or key[1])
+    instances, count = _instances(alerts)
+    shown = instances[:_INSTANCES_SHOWN]
     more = f"; and {count - len(shown)} more" if count > len(shown) else ""
     summary = f"{count} instance(s) on {site or 'the target'}: " + "; ".join(shown) + more
     description = html_to_text(str(alert.get("desc") or ""))
-    reference = str(alert.get("reference") or "")
+    references = unique(url for a in alerts for url in urls(str(a.get("reference") or "")))
     docs_url = f"https://www.zaproxy.org/docs/alerts/{plugin_id}/" if plugin_id.isdigit() else None
     cwe = _int(alert.get("cweid"))
     confidence = _int(alert.get("confidence"))
     extra: dict[str, Any] = {}
     if confidence in _CONFIDENCE:
         extra["Confidence"] = _CONFIDENCE[confidence]
-    elif confidence == 0:
+    if all(_int(a.get("confidence")) == 0 for a in alerts):  # every entry marked a false positive
         extra["Workflow"] = {"Status": "SUPPRESSED"}
     fields = {
         "zap/PluginId": plugin_id,
+        "zap/AlertRef": str(alert.get("alertRef") or ""),
         "zap/Risk": _RISK_NAMES[risk],
         "zap/Confidence": str(alert.get("confidence", "")),
         "zap/Instances": str(count),
         "zap/Site": site,
         "zap/CWE": str(cwe) if cwe and cwe > 0 else "",
         "zap/WASC": str(alert.get("wascid") or ""),
+        "zap/References": " ".join(references),
     }
     category = f"Software and Configuration Checks/Vulnerabilities/CWE-{cwe}" if cwe and cwe > 0 else None
     return build_finding(
         ctx,
         tool=TOOL,
-        rule=rule,
-        location=site,
-        title=title,
+        rule=str(alert.get("alertRef") or plugin_id),
+        identity=key,
+        title=_name(alert),
         description=f"{description}\n\n{summary}" if description else summary,
         severity=severity_from_label(_RISK_LABELS[risk], f"riskcode {risk} ({_RISK_NAMES[risk]})"),
         types=[category or "Software and Configuration Checks/Vulnerabilities"],
         resource_id=site,
         remediation_text=html_to_text(str(alert.get("solution") or "")),
-        remediation_url=first_url(reference) or docs_url,
-        source_url=docs_url or first_url(reference),
+        remediation_url=(references[0] if references else None) or docs_url,
+        source_url=docs_url or (references[0] if references else None),
         product_fields=fields,
         extra=extra,
     )

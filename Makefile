@@ -8,7 +8,7 @@ ENV    ?= dev
 # The venv's terraform (1.0.3 from PyPI) and provision come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install up plan test test-all lint fmt bench clean schema
+.PHONY: install up plan test test-all lint fmt bench clean schema docs
 
 install: $(STAMP)
 
@@ -56,3 +56,7 @@ schema: install
 
 clean:
 	rm -rf .provision .pytest_cache .mypy_cache .ruff_cache
+
+# README sections generated from the code (JSON shapes from provisioner/schema/*.schema.json).
+docs: install
+	$(BIN)/python scripts/docs.py

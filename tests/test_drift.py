@@ -19,6 +19,7 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from provisioner.cli import app
+from tests.test_docs import validate
 
 SECRET = "not-a-real-secret"
 SECRET_DIGEST = hashlib.sha256(SECRET.encode()).hexdigest()
@@ -100,6 +101,7 @@ def test_clean_environment_exits_0_with_json_shape(project: Path, plugin_dir: Pa
     result = drift(project, plugin_dir, "--all", "--format", "json", "--no-aws-checks")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
+    validate(report, "drift-report")
     assert set(report) == {"schema", "generated_at", "aws_checks", "exit_code", "summary", "environments"}
     assert (report["schema"], report["aws_checks"], report["exit_code"]) == (1, False, 0)
     assert report["summary"] == {"environments": 1, "clean": 1, "drift": 0, "error": 0}
@@ -165,6 +167,7 @@ def test_pending_change_and_broken_environment(project: Path, plugin_dir: Path) 
     result = drift(project, plugin_dir, *envs, "--parallel", "2", "--format", "json", "--no-aws-checks")
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
+    validate(report, "drift-report")
     assert [e["environment"] for e in report["environments"]] == ["broken", "dev", "nosuch"]
     assert report["summary"] == {"environments": 3, "clean": 0, "drift": 1, "error": 2}
 
@@ -210,6 +213,7 @@ def test_aws_checks_posture_from_state_outputs_and_unmanaged(project: Path, plug
     result = drift(project, plugin_dir, "--env", "dev", "--env", "sec", "--parallel", "2", "--format", "json")
     assert result.exit_code == 2, result.output
     report = json.loads(result.stdout)
+    validate(report, "drift-report")
     assert report["aws_checks"] is True
 
     sec = env_result(report, "sec")

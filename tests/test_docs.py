@@ -89,3 +89,11 @@ def test_plan_summaries_of_real_plans_validate() -> None:
     for plan in ("create.json", "mixed.json", "drift_plan.json"):
         data = json.loads((ROOT / "tests" / "data" / "plans" / plan).read_text())
         validate(Plan.from_json(data).summary().to_json(), "plan-summary")
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in (ROOT / "modules").iterdir() if (p / "variables.tf").exists()))
+def test_module_readme_interface_matches_variables_and_outputs(module: str) -> None:
+    readme = (ROOT / "modules" / module / "README.md").read_text(encoding="utf-8")
+    assert docs.module_block(ROOT / "modules" / module) in readme, (
+        f"modules/{module}/README.md: inputs/outputs differ from variables.tf/outputs.tf; run `make docs`"
+    )

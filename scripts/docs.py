@@ -90,9 +90,8 @@ def module_tables(module_dir: Path) -> str:
     lines = ["### Inputs", "", "| name | description | type | default |", "|---|---|---|---|"]
     for name, body in _hcl_blocks(module_dir, "variables.tf", "variable").items():
         default = _expr(body["default"]) if "default" in body else "required"
-        lines.append(
-            f"| `{name}` | {_cell(body.get('description', ''))} | {_expr(body.get('type', 'any'), literal=False)} | {default} |"
-        )
+        kind = _expr(body.get("type", "any"), literal=False)
+        lines.append(f"| `{name}` | {_cell(body.get('description', ''))} | {kind} | {default} |")
     lines += ["", "### Outputs", "", "| name | description |", "|---|---|"]
     for name, body in _hcl_blocks(module_dir, "outputs.tf", "output").items():
         lines.append(f"| `{name}` | {_cell(body.get('description', ''))} |")

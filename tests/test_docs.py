@@ -91,7 +91,10 @@ def test_plan_summaries_of_real_plans_validate() -> None:
         validate(Plan.from_json(data).summary().to_json(), "plan-summary")
 
 
-@pytest.mark.parametrize("module", sorted(p.name for p in (ROOT / "modules").iterdir() if (p / "variables.tf").exists()))
+MODULES = sorted(p.name for p in (ROOT / "modules").iterdir() if (p / "variables.tf").exists())
+
+
+@pytest.mark.parametrize("module", MODULES)
 def test_module_readme_interface_matches_variables_and_outputs(module: str) -> None:
     readme = (ROOT / "modules" / module / "README.md").read_text(encoding="utf-8")
     assert docs.module_block(ROOT / "modules" / module) in readme, (

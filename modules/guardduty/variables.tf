@@ -64,6 +64,11 @@ variable "normalizer_log_retention_days" {
 variable "kms_key_arn" {
   description = "Stack KMS key (published findings, Lambda, log group)."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.kms_key_arn))
+    error_message = "The kms_key_arn must be a full KMS key ARN."
+  }
 }
 
 variable "alerts_topic_arn" {

@@ -31,6 +31,11 @@ variable "environment_variables" {
 variable "kms_key_arn" {
   description = "Customer-managed KMS key for the log group, the dead-letter queue and environment variables (if any)."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.kms_key_arn))
+    error_message = "The kms_key_arn must be a full KMS key ARN."
+  }
 }
 
 variable "vpc_id" {

@@ -54,6 +54,11 @@ variable "allowed_security_group_ids" {
 variable "kms_key_arn" {
   description = "Customer-managed KMS key for encryption at rest and the log groups."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.kms_key_arn))
+    error_message = "The kms_key_arn must be a full KMS key ARN."
+  }
 }
 
 variable "admin_role_arn" {

@@ -59,6 +59,11 @@ variable "opensearch_security_group_id" {
 variable "kms_key_arn" {
   description = "Stack KMS key (Firehose, backup bucket, log group, Lambda)."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.kms_key_arn))
+    error_message = "The kms_key_arn must be a full KMS key ARN."
+  }
 }
 
 variable "access_log_bucket_id" {

@@ -13,23 +13,19 @@ import subprocess
 import threading
 import urllib.parse
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-import hcl2
 import pytest
 import yaml
-from hcl2 import SerializationOptions
 
-REPO = Path(__file__).resolve().parent.parent
-MODULES = REPO / "modules"
+from tests.hcl_modules import MODULES, as_list, module, policy_statements
+
 DATA = Path(__file__).resolve().parent / "data"
 MINE = ("network", "pipeline", "zap_scanner", "findings")
 # Child modules the components above call: their IAM counts as the callers' own.
 CHILDREN = ("lambda_function",)
 BUILDSPECS = MODULES / "pipeline" / "buildspecs"
-OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 
 # Actions that accept no resource-level scoping, so "*" is their only possible resource.
 UNSCOPABLE_ACTIONS = {
@@ -53,64 +49,6 @@ UNSCOPABLE_ACTIONS = {
     "ssm:GetCommandInvocation",
 }
 OPEN_CIDRS = {"0.0.0.0/0", "::/0"}
-
-
-class Module:
-    """One module's blocks, keyed by (type, name)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.path = MODULES / name
-        self.resources: dict[tuple[str, str], dict[str, Any]] = {}
-        self.data: dict[tuple[str, str], dict[str, Any]] = {}
-        self.variables: dict[str, dict[str, Any]] = {}
-        self.outputs: dict[str, dict[str, Any]] = {}
-        self.modules: dict[str, dict[str, Any]] = {}
-        self.locals: dict[str, Any] = {}
-        self.terraform: list[dict[str, Any]] = []
-        for tf in sorted(self.path.glob("*.tf")):
-            doc = hcl2.loads(tf.read_text(encoding="utf-8"), serialization_options=OPTIONS)
-            for block in doc.get("resource", []):
-                for rtype, named in block.items():
-                    for rname, body in named.items():
-                        self.resources[(rtype, rname)] = body
-            for block in doc.get("data", []):
-                for dtype, named in block.items():
-                    for dname, body in named.items():
-                        self.data[(dtype, dname)] = body
-            for block in doc.get("variable", []):
-                self.variables.update(block)
-            for block in doc.get("output", []):
-                self.outputs.update(block)
-            for block in doc.get("module", []):
-                self.modules.update(block)
-            for block in doc.get("locals", []):
-                self.locals.update(block)
-            self.terraform.extend(doc.get("terraform", []))
-
-    def of_type(self, rtype: str) -> list[dict[str, Any]]:
-        return [body for (t, _), body in self.resources.items() if t == rtype]
-
-    def text(self) -> str:
-        return "\n".join(tf.read_text(encoding="utf-8") for tf in sorted(self.path.glob("*.tf")))
-
-
-@cache
-def module(name: str) -> Module:
-    return Module(name)
-
-
-def _blocks(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def policy_statements(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Static and dynamic `statement` blocks of an aws_iam_policy_document."""
-    yield from _blocks(doc.get("statement"))
-    for dyn in _blocks(doc.get("dynamic")):
-        yield from _blocks(dyn.get("statement", {}).get("content"))
 
 
 def all_statements() -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -142,26 +80,6 @@ def build_commands(name: str) -> list[str]:
 # --- structure -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", MINE)
-def test_module_pins_terraform_and_aws_6(name: str) -> None:
-    (versions,) = module(name).terraform
-    assert versions["required_version"] == ">= 1.0"
-    (providers,) = _blocks(versions["required_providers"])
-    assert providers == {"aws": {"source": "hashicorp/aws", "version": ">= 6.0, < 7.0"}}, "only hashicorp/aws 6.x"
-    assert (module(name).path / "README.md").is_file()
-
-
-@pytest.mark.parametrize("name", MINE)
-def test_variables_and_outputs_are_documented(name: str) -> None:
-    mod = module(name)
-    for var, body in mod.variables.items():
-        assert body.get("type"), f"{name}: variable {var} has no type"
-        assert body.get("description"), f"{name}: variable {var} has no description"
-    for out, body in mod.outputs.items():
-        assert body.get("description"), f"{name}: output {out} has no description"
-    assert "tags" in mod.variables and "name_prefix" in mod.variables
-
-
 @pytest.mark.parametrize(
     ("name", "outputs"),
     [
@@ -174,27 +92,13 @@ def test_cross_module_outputs_exist(name: str, outputs: set[str]) -> None:
     assert outputs <= set(module(name).outputs)
 
 
-def test_terraform_fmt_is_clean(terraform_bin: Path) -> None:
-    for name in MINE:
-        result = subprocess.run(
-            [str(terraform_bin), "fmt", "-check", "-recursive", "-list=true", str(MODULES / name)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert result.returncode == 0, f"{name}: not formatted: {result.stdout}{result.stderr}"
-
-
-# --- network exposure ----------------------------------------------------------------------------------------
-
-
 def test_no_ingress_from_the_internet() -> None:
     for name in MINE:
         mod = module(name)
         for rule in mod.of_type("aws_vpc_security_group_ingress_rule"):
             assert rule.get("cidr_ipv4") not in OPEN_CIDRS and rule.get("cidr_ipv6") not in OPEN_CIDRS
         for group in mod.of_type("aws_security_group"):
-            for ingress in _blocks(group.get("ingress")):
+            for ingress in as_list(group.get("ingress")):
                 assert not OPEN_CIDRS & set(ingress.get("cidr_blocks", []) + ingress.get("ipv6_cidr_blocks", []))
         assert not mod.of_type("aws_security_group_rule"), "use the per-rule vpc_security_group_* resources"
 
@@ -230,7 +134,7 @@ def test_no_wildcard_actions_and_star_resources_only_where_unscopable() -> None:
     checked = 0
     for name, doc, statement in all_statements():
         actions = statement["actions"]
-        resources = _blocks(statement.get("resources"))  # an expression parses to one string
+        resources = as_list(statement.get("resources"))  # an expression parses to one string
         for action in actions:
             assert "*" not in action, f"{name}/{doc}: wildcard action {action}"
         if "*" in resources:
@@ -255,11 +159,11 @@ def test_service_trust_policies_are_bound_to_this_account() -> None:
             if dtype != "aws_iam_policy_document":
                 continue
             for statement in policy_statements(doc):
-                principals = _blocks(statement.get("principals"))
-                services = [i for p in principals if p["type"] == "Service" for i in _blocks(p["identifiers"])]
+                principals = as_list(statement.get("principals"))
+                services = [i for p in principals if p["type"] == "Service" for i in as_list(p["identifiers"])]
                 if not services:
                     continue
-                variables = {c["variable"] for c in _blocks(statement.get("condition"))}
+                variables = {c["variable"] for c in as_list(statement.get("condition"))}
                 assert "aws:SourceAccount" in variables, f"{name}/{dname}: service principal without aws:SourceAccount"
                 # A trust document written once for several services (for_each) counts for each of them.
                 keys = list(doc["for_each"]) if isinstance(doc.get("for_each"), dict) else []

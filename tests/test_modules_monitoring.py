@@ -7,7 +7,6 @@ of a module's variables.tf needs no provider, so this stays offline).
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import subprocess
@@ -15,36 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
-from hcl2 import SerializationOptions
 
-REPO = Path(__file__).resolve().parent.parent
-MODULES = REPO / "modules"
+from tests.hcl_modules import MODULES, Block, as_list, module, policy_statements
+
 MY_MODULES = ("shared", "lambda_function", "secure_bucket", "waf", "cloudtrail", "guardduty", "opensearch")
 NORMALIZER_CONSUMERS = ("waf", "cloudtrail", "guardduty")
-_HCL_OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
-
-Block = dict[str, Any]
-
-
-@functools.cache
-def module(name: str) -> dict[str, Any]:
-    """All top-level blocks of one module directory (not its children), merged by kind, type and name."""
-    merged: dict[str, Any] = {"resource": {}, "data": {}, "variable": {}, "output": {}, "module": {}, "locals": {}}
-    for path in sorted((MODULES / name).glob("*.tf")):
-        doc = hcl2.loads(path.read_text(), serialization_options=_HCL_OPTIONS)
-        for kind in ("resource", "data"):
-            for entry in doc.get(kind, []):
-                for type_name, named in entry.items():
-                    merged[kind].setdefault(type_name, {}).update(named)
-        for kind in ("variable", "output", "module"):
-            for entry in doc.get(kind, []):
-                merged[kind].update(entry)
-        for entry in doc.get("locals", []):
-            merged["locals"].update(entry)
-        merged.setdefault("terraform", []).extend(doc.get("terraform", []))
-    return merged
 
 
 def resources(name: str, type_name: str) -> dict[str, Block]:
@@ -64,18 +39,11 @@ def block(body: Block, key: str) -> Block:
     return first
 
 
-def policy_statements(name: str) -> Iterator[tuple[str, Block]]:
+def module_statements(name: str) -> Iterator[tuple[str, Block]]:
     """Every statement (static and dynamic) of every aws_iam_policy_document in a module."""
     for doc_name, doc in module(name)["data"].get("aws_iam_policy_document", {}).items():
-        for statement in doc.get("statement", []):
+        for statement in policy_statements(doc):
             yield f"{name}:{doc_name}", statement
-        for dyn in doc.get("dynamic", []):
-            for content in dyn.get("statement", {}).get("content", []):
-                yield f"{name}:{doc_name}", content
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def run_terraform(terraform_bin: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -85,32 +53,6 @@ def run_terraform(terraform_bin: Path, workdir: Path, *args: str) -> subprocess.
 
 
 # ---------------------------------------------------------------- structure and formatting
-
-
-@pytest.mark.parametrize("name", MY_MODULES)
-def test_fmt_check_is_clean(terraform_bin: Path, name: str) -> None:
-    result = run_terraform(terraform_bin, REPO, "fmt", "-check", "-diff", str(MODULES / name))
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@pytest.mark.parametrize("name", MY_MODULES)
-def test_module_pins_terraform_and_aws_provider(name: str) -> None:
-    (terraform,) = module(name)["terraform"]
-    assert terraform["required_version"] == ">= 1.0"
-    (providers,) = terraform["required_providers"]
-    assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0, < 7.0"}
-    assert (MODULES / name / "README.md").is_file()
-
-
-@pytest.mark.parametrize("name", MY_MODULES)
-def test_variables_are_typed_and_outputs_described(name: str) -> None:
-    variables = module(name)["variable"]
-    assert variables, name
-    for var_name, body in variables.items():
-        assert body.get("type"), f"{name}: variable {var_name} has no type"
-        assert body.get("description"), f"{name}: variable {var_name} has no description"
-    for out_name, body in module(name)["output"].items():
-        assert body.get("description"), f"{name}: output {out_name} has no description"
 
 
 def test_outputs_match_the_wiring_contract() -> None:
@@ -146,7 +88,7 @@ def test_outputs_match_the_wiring_contract() -> None:
 
 @pytest.mark.parametrize("name", MY_MODULES)
 def test_no_wildcard_actions_on_wildcard_resources(name: str) -> None:
-    for where, statement in policy_statements(name):
+    for where, statement in module_statements(name):
         if statement.get("effect") == "Deny":
             continue
         actions = as_list(statement.get("actions", []))
@@ -171,7 +113,7 @@ def test_no_managed_policy_attachments(name: str) -> None:
 
 @pytest.mark.parametrize("name", MY_MODULES)
 def test_service_principals_are_scoped_by_condition(name: str) -> None:
-    for where, statement in policy_statements(name):
+    for where, statement in module_statements(name):
         principals = statement.get("principals", [])
         if statement.get("effect") == "Deny" or not any(p["type"] == "Service" for p in principals):
             continue
@@ -232,7 +174,7 @@ def test_secure_bucket_hardening() -> None:
     assert block(rule, "abort_incomplete_multipart_upload")["days_after_initiation"] == 7
     assert block(rule, "noncurrent_version_expiration")["noncurrent_days"] == "${var.noncurrent_expiration_days}"
 
-    statements = {s["sid"]: s for _, s in policy_statements("secure_bucket")}
+    statements = {s["sid"]: s for _, s in module_statements("secure_bucket")}
     tls = statements["DenyInsecureTransport"]
     assert tls["effect"] == "Deny" and tls["actions"] == ["s3:*"]
     assert tls["condition"][0] == {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
@@ -325,7 +267,7 @@ def test_lambda_function_hardening() -> None:
     runtime = module("lambda_function")["data"]["aws_iam_policy_document"]["runtime"]
     assert runtime["source_policy_documents"] == "${var.policy_json == null ? [] : [var.policy_json]}"
     # The key only through the services the function itself uses it with (its DLQ, its environment).
-    key = {s.get("sid"): s for _, s in policy_statements("lambda_function")}["UseStackKey"]
+    key = {s.get("sid"): s for _, s in module_statements("lambda_function")}["UseStackKey"]
     assert key["resources"] == ["${var.kms_key_arn}"]
     assert block(key, "condition")["variable"] == "kms:ViaService"
     trust = module("lambda_function")["data"]["aws_iam_policy_document"]["assume"]["statement"][0]
@@ -419,7 +361,7 @@ def test_opensearch_domain_security() -> None:
     assert block(domain, "vpc_options")["security_group_ids"] == ["${aws_security_group.this.id}"]
     assert one("opensearch", "aws_vpc_security_group_ingress_rule", "vpc")["cidr_ipv4"] == "${var.vpc_cidr}"
 
-    access = {s["sid"]: s for where, s in policy_statements("opensearch") if where == "opensearch:access"}
+    access = {s["sid"]: s for where, s in module_statements("opensearch") if where == "opensearch:access"}
     ingest = access["IngestRolesWriteDocuments"]
     assert ingest["actions"] == ["es:ESHttpPost", "es:ESHttpPut"]
     assert ingest["principals"][0]["identifiers"] == "${var.ingest_role_arns}"
@@ -433,7 +375,7 @@ def test_cloudtrail_trail_settings() -> None:
     assert trail["include_global_service_events"] is True
     assert trail["kms_key_id"] == "${var.kms_key_arn}"
     assert trail["cloud_watch_logs_group_arn"] == "${aws_cloudwatch_log_group.trail.arn}:*"
-    bucket_statements = [s for where, s in policy_statements("cloudtrail") if where == "cloudtrail:bucket"]
+    bucket_statements = [s for where, s in module_statements("cloudtrail") if where == "cloudtrail:bucket"]
     for statement in bucket_statements:
         assert {"variable": "aws:SourceArn", "test": "StringEquals", "values": ["${local.trail_arn}"]} in [
             {k: c[k] for k in ("variable", "test", "values")} for c in statement["condition"]

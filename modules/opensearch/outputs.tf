@@ -22,3 +22,13 @@ output "admin_role_arn" {
   description = "ARN of the fine-grained-access-control master role."
   value       = local.admin_role_arn
 }
+
+output "configurator_function_name" {
+  description = "Lambda that applies (mode apply) or compares (mode compare, used by drift) the OpenSearch content."
+  value       = module.configurator.function_name
+}
+
+output "alerts_publish_role_arn" {
+  description = "Role OpenSearch assumes to publish monitor notifications to the alert topic."
+  value       = aws_iam_role.alerts_publish.arn
+}

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="OpenSearch content as code (templates, retention, roles, dashboards, monitors).", no_args_is_help=True)
+app = typer.Typer(
+    help="OpenSearch content as code (templates, retention, roles, dashboards, monitors).", no_args_is_help=True
+)
 
 
 @app.command("content")

@@ -45,7 +45,9 @@ def _role(cluster: list[str], patterns: list[str], actions: list[str], tenants: 
     return {
         "description": "Managed by provision",
         "cluster_permissions": cluster,
-        "index_permissions": [{"index_patterns": patterns, "dls": "", "fls": [], "masked_fields": [], "allowed_actions": actions}],
+        "index_permissions": [
+            {"index_patterns": patterns, "dls": "", "fls": [], "masked_fields": [], "allowed_actions": actions}
+        ],
         "tenant_permissions": tenants,
     }
 
@@ -138,7 +140,13 @@ def build(settings: Settings, modules_dir: Path) -> dict[str, Any]:
         )
     for family in settings.families:
         hot, delete = settings.retention[family]
-        objects.append({"kind": "ism_policy", "name": f"{INDEX_PREFIX}-{family}-retention", "body": ism_policy(family, hot, delete)})
+        objects.append(
+            {
+                "kind": "ism_policy",
+                "name": f"{INDEX_PREFIX}-{family}-retention",
+                "body": ism_policy(family, hot, delete),
+            }
+        )
     objects.append({"kind": "notification_channel", "name": CHANNEL_ID, "body": channel()})
     for saved in dashboards.saved_objects(INDEX_PREFIX, settings.families):
         body = {"attributes": saved["attributes"], "references": saved["references"]}

@@ -52,7 +52,13 @@ CHARTS: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
         ("aws.guardduty.resource.type", "cloud.instance.id", "user.name"),
     ),
     "cloudtrail-events-over-time": ("CloudTrail: events over time", "cloudtrail", "line", "", ("event.outcome",)),
-    "cloudtrail-top-events": ("CloudTrail: top event names", "cloudtrail", "table", "", ("event.provider", "event.action")),
+    "cloudtrail-top-events": (
+        "CloudTrail: top event names",
+        "cloudtrail",
+        "table",
+        "",
+        ("event.provider", "event.action"),
+    ),
     "cloudtrail-top-principals": ("CloudTrail: top principals", "cloudtrail", "table", "", ("user.name",)),
     "cloudtrail-failed-by-principal": (
         "CloudTrail: failed calls by principal",
@@ -133,7 +139,12 @@ def _visualization(vis_id: str, prefix: str) -> dict[str, Any]:
 def _links(prefix: str) -> dict[str, Any]:
     lines = ["**Security dashboards**", ""]
     lines += [f"- [{FAMILY_TITLES[f]}](#/view/{prefix}-{f}-dashboard)" for f in DASHBOARDS]
-    state = {"title": "Dashboards", "type": "markdown", "params": {"markdown": "\n".join(lines), "fontSize": 12}, "aggs": []}
+    state = {
+        "title": "Dashboards",
+        "type": "markdown",
+        "params": {"markdown": "\n".join(lines), "fontSize": 12},
+        "aggs": [],
+    }
     return {
         "type": "visualization",
         "id": "overview-links",
@@ -154,7 +165,9 @@ def _dashboard(dash_id: str, title: str, panels: list[tuple[str, str]]) -> dict[
     panel_json = []
     for i, _ in enumerate(panels):
         grid = {"x": 24 * (i % 2), "y": 15 * (i // 2), "w": 24, "h": 15, "i": str(i + 1)}
-        panel_json.append({"panelIndex": str(i + 1), "gridData": grid, "embeddableConfig": {}, "panelRefName": f"panel_{i}"})
+        panel_json.append(
+            {"panelIndex": str(i + 1), "gridData": grid, "embeddableConfig": {}, "panelRefName": f"panel_{i}"}
+        )
     return {
         "type": "dashboard",
         "id": dash_id,
@@ -175,13 +188,25 @@ def _dashboard(dash_id: str, title: str, panels: list[tuple[str, str]]) -> dict[
 
 
 _SEARCHES = {
-    "guardduty-high-severity": ("GuardDuty findings, severity >= 7", "guardduty", "event.severity >= 7",
-                                ["event.severity", "rule.name", "message", "cloud.account.id"]),
-    "cloudtrail-failed-calls": ("CloudTrail failed API calls", "cloudtrail", "event.outcome:failure",
-                                ["event.provider", "event.action", "user.name", "source.ip", "aws.cloudtrail.error_code"]),
-    "waf-blocked-requests": ("WAF blocked requests", "waf", "event.action:block",
-                             ["source.ip", "url.path", "rule.id", "http.request.method"]),
-}  # fmt: skip
+    "guardduty-high-severity": (
+        "GuardDuty findings, severity >= 7",
+        "guardduty",
+        "event.severity >= 7",
+        ["event.severity", "rule.name", "message", "cloud.account.id"],
+    ),
+    "cloudtrail-failed-calls": (
+        "CloudTrail failed API calls",
+        "cloudtrail",
+        "event.outcome:failure",
+        ["event.provider", "event.action", "user.name", "source.ip", "aws.cloudtrail.error_code"],
+    ),
+    "waf-blocked-requests": (
+        "WAF blocked requests",
+        "waf",
+        "event.action:block",
+        ["source.ip", "url.path", "rule.id", "http.request.method"],
+    ),
+}
 
 
 def _search(search_id: str, prefix: str) -> dict[str, Any]:

@@ -21,7 +21,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 REGION = "eu-west-1"
-_AUTH = re.compile(r"^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$")
+_AUTH = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
+    r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$"
+)
 
 
 def _stringify(value: Any) -> Any:
@@ -63,7 +66,9 @@ def _echo_range(spec: dict[str, Any]) -> dict[str, Any]:
 class StubOpenSearch:
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
-        self.store: dict[str, dict[str, Any]] = {k: {} for k in ("roles", "rolesmapping", "templates", "ism", "channels", "saved", "monitors")}
+        self.store: dict[str, dict[str, Any]] = {
+            k: {} for k in ("roles", "rolesmapping", "templates", "ism", "channels", "saved", "monitors")
+        }
         self.requests: list[tuple[str, str]] = []
         self.writes: list[tuple[str, str]] = []
         self.refuse: dict[str, tuple[int, dict[str, Any]]] = {}  # path prefix -> (status, body)
@@ -105,8 +110,12 @@ class StubOpenSearch:
         names = signed.split(";")
         if self.credentials.token and "x-amz-security-token" not in names:
             return False
-        request = AWSRequest(method=method, url=f"http://{headers['host']}{raw_path}", data=body or None,
-                             headers={n: headers[n] for n in names if n in headers})  # fmt: skip
+        request = AWSRequest(
+            method=method,
+            url=f"http://{headers['host']}{raw_path}",
+            data=body or None,
+            headers={n: headers[n] for n in names if n in headers},
+        )
         request.context["timestamp"] = amz_date
         signer = SigV4Auth(self.credentials, "es", REGION)
         canonical = signer.canonical_request(request)
@@ -121,7 +130,9 @@ class StubOpenSearch:
         headers = {k.lower(): v for k, v in h.headers.items()}
         if not self.signature_ok(h.command, h.path, headers, raw):
             self.signature_failures += 1
-            return self._reply(h, 403, {"message": "The request signature we calculated does not match the signature you provided."})
+            return self._reply(
+                h, 403, {"message": "The request signature we calculated does not match the signature you provided."}
+            )
         parts = urlsplit(h.path)
         path = unquote(parts.path.lstrip("/"))
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -147,7 +158,9 @@ class StubOpenSearch:
         self._seq += 1
         return self._seq
 
-    def _route(self, method: str, path: str, query: dict[str, str], body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+    def _route(
+        self, method: str, path: str, query: dict[str, str], body: Any, headers: dict[str, str]
+    ) -> tuple[int, Any]:
         m = re.fullmatch(r"_plugins/_security/api/(roles|rolesmapping)/([^/]+)", path)
         if m:
             return self._security(method, m.group(1), m.group(2), body)
@@ -164,7 +177,7 @@ class StubOpenSearch:
         if m:
             return self._saved(method, f"{m.group(1)}/{m.group(2)}", query, body, headers)
         if path.startswith("_plugins/_alerting/monitors"):
-            return self._monitor(method, path[len("_plugins/_alerting/monitors"):].strip("/"), query, body)
+            return self._monitor(method, path[len("_plugins/_alerting/monitors") :].strip("/"), query, body)
         return 400, {"error": f"stub: no route for {method} {path}"}
 
     def _security(self, method: str, kind: str, name: str, body: Any) -> tuple[int, Any]:
@@ -184,7 +197,13 @@ class StubOpenSearch:
         store = self.store["templates"]
         if method == "GET":
             if name not in store:
-                return 404, {"error": {"type": "resource_not_found_exception", "reason": f"index template matching [{name}] not found"}, "status": 404}
+                return 404, {
+                    "error": {
+                        "type": "resource_not_found_exception",
+                        "reason": f"index template matching [{name}] not found",
+                    },
+                    "status": 404,
+                }
             echo = copy.deepcopy(store[name])
             echo["template"]["settings"] = _stringify(echo["template"]["settings"])
             return 200, {"index_templates": [{"name": name, "index_template": echo}]}
@@ -197,15 +216,30 @@ class StubOpenSearch:
             if name not in store:
                 return 404, {"error": {"type": "status_exception", "reason": "Policy not found"}, "status": 404}
             entry = store[name]
-            policy = {"policy_id": name, "last_updated_time": 1, "schema_version": 21, "error_notification": None, **copy.deepcopy(entry["policy"])}
+            policy = {
+                "policy_id": name,
+                "last_updated_time": 1,
+                "schema_version": 21,
+                "error_notification": None,
+                **copy.deepcopy(entry["policy"]),
+            }
             for template in policy.get("ism_template") or []:
                 template["last_updated_time"] = 1
             for state in policy["states"]:
                 for action in state["actions"]:
                     action["retry"] = {"count": 3, "backoff": "exponential", "delay": "1m"}
-            return 200, {"_id": name, "_version": entry["seq"], "_seq_no": entry["seq"], "_primary_term": 1, "policy": policy}
+            return 200, {
+                "_id": name,
+                "_version": entry["seq"],
+                "_seq_no": entry["seq"],
+                "_primary_term": 1,
+                "policy": policy,
+            }
         if name in store and query.get("if_seq_no") != str(store[name]["seq"]):
-            return 409, {"error": {"type": "version_conflict_engine_exception", "reason": f"[{name}]: version conflict"}, "status": 409}
+            return 409, {
+                "error": {"type": "version_conflict_engine_exception", "reason": f"[{name}]: version conflict"},
+                "status": 409,
+            }
         store[name] = {"policy": body["policy"], "seq": self._next()}
         return 201, {"_id": name}
 
@@ -213,27 +247,51 @@ class StubOpenSearch:
         store = self.store["channels"]
         if method == "POST" and config_id is None:
             if body["config_id"] in store:
-                return 409, {"error": {"type": "version_conflict_engine_exception", "reason": "config exists"}, "status": 409}
+                return 409, {
+                    "error": {"type": "version_conflict_engine_exception", "reason": "config exists"},
+                    "status": 409,
+                }
             store[body["config_id"]] = body["config"]
             return 200, {"config_id": body["config_id"]}
         assert config_id is not None
         if method == "GET":
             if config_id not in store:
-                return 404, {"error": {"type": "status_exception", "reason": f"NotificationConfig {config_id} not found"}, "status": 404}
-            item = {"config_id": config_id, "last_updated_time_ms": 1, "created_time_ms": 1, "config": copy.deepcopy(store[config_id])}
+                return 404, {
+                    "error": {"type": "status_exception", "reason": f"NotificationConfig {config_id} not found"},
+                    "status": 404,
+                }
+            item = {
+                "config_id": config_id,
+                "last_updated_time_ms": 1,
+                "created_time_ms": 1,
+                "config": copy.deepcopy(store[config_id]),
+            }
             return 200, {"start_index": 0, "total_hits": 1, "total_hit_relation": "eq", "config_list": [item]}
         store[config_id] = body["config"]
         return 200, {"config_id": config_id}
 
-    def _saved(self, method: str, key: str, query: dict[str, str], body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+    def _saved(
+        self, method: str, key: str, query: dict[str, str], body: Any, headers: dict[str, str]
+    ) -> tuple[int, Any]:
         store = self.store["saved"]
         type_, id_ = key.split("/", 1)
         if method == "GET":
             if key not in store:
                 return 404, {"statusCode": 404, "error": "Not Found", "message": f"Saved object [{key}] not found"}
-            return 200, {"id": id_, "type": type_, "version": "WzEsMV0=", "migrationVersion": {type_: "7.10.0"}, "updated_at": "2026-01-01T00:00:00Z", **copy.deepcopy(store[key])}
+            return 200, {
+                "id": id_,
+                "type": type_,
+                "version": "WzEsMV0=",
+                "migrationVersion": {type_: "7.10.0"},
+                "updated_at": "2026-01-01T00:00:00Z",
+                **copy.deepcopy(store[key]),
+            }
         if headers.get("osd-xsrf") != "true":
-            return 400, {"statusCode": 400, "error": "Bad Request", "message": "Request must contain a osd-xsrf header."}
+            return 400, {
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": "Request must contain a osd-xsrf header.",
+            }
         if key in store and query.get("overwrite") != "true":
             return 409, {"statusCode": 409, "error": "Conflict", "message": "Saved object conflict"}
         store[key] = {"attributes": body["attributes"], "references": body.get("references", [])}
@@ -243,15 +301,31 @@ class StubOpenSearch:
         store = self.store["monitors"]
         if rest == "_search":
             if not store:  # the alerting config index does not exist before the first monitor
-                return 404, {"error": {"type": "index_not_found_exception", "reason": "no such index [.opendistro-alerting-config]"}, "status": 404}
+                return 404, {
+                    "error": {
+                        "type": "index_not_found_exception",
+                        "reason": "no such index [.opendistro-alerting-config]",
+                    },
+                    "status": 404,
+                }
             wanted = body["query"]["term"]["monitor.name.keyword"]
-            hits = [{"_id": i, "_seq_no": m["seq"], "_primary_term": 1, "_source": {"monitor": m["monitor"]}} for i, m in store.items() if m["monitor"]["name"] == wanted]
+            hits = [
+                {"_id": i, "_seq_no": m["seq"], "_primary_term": 1, "_source": {"monitor": m["monitor"]}}
+                for i, m in store.items()
+                if m["monitor"]["name"] == wanted
+            ]
             return 200, {"hits": {"total": {"value": len(hits), "relation": "eq"}, "hits": hits}}
         if method == "GET":
             if rest not in store:
                 return 404, {"error": {"type": "status_exception", "reason": "Monitor not found."}, "status": 404}
             entry = store[rest]
-            return 200, {"_id": rest, "_version": entry["seq"], "_seq_no": entry["seq"], "_primary_term": 1, "monitor": self._echo_monitor(entry["monitor"])}
+            return 200, {
+                "_id": rest,
+                "_version": entry["seq"],
+                "_seq_no": entry["seq"],
+                "_primary_term": 1,
+                "monitor": self._echo_monitor(entry["monitor"]),
+            }
         if method == "POST" and not rest:
             monitor_id = f"m{self._next()}"
             store[monitor_id] = {"monitor": body, "seq": self._seq}
@@ -259,14 +333,24 @@ class StubOpenSearch:
         if rest not in store:
             return 404, {"error": {"type": "status_exception", "reason": "Monitor not found."}, "status": 404}
         if "if_seq_no" in query and query["if_seq_no"] != str(store[rest]["seq"]):
-            return 409, {"error": {"type": "version_conflict_engine_exception", "reason": "version conflict"}, "status": 409}
+            return 409, {
+                "error": {"type": "version_conflict_engine_exception", "reason": "version conflict"},
+                "status": 409,
+            }
         store[rest] = {"monitor": body, "seq": self._next()}
         return 200, {"_id": rest, "monitor": body}
 
     @staticmethod
     def _echo_monitor(monitor: dict[str, Any]) -> dict[str, Any]:
         echo = copy.deepcopy(monitor)
-        echo.update({"schema_version": 5, "last_update_time": 1, "enabled_time": 1, "user": {"name": "admin", "backend_roles": []}})
+        echo.update(
+            {
+                "schema_version": 5,
+                "last_update_time": 1,
+                "enabled_time": 1,
+                "user": {"name": "admin", "backend_roles": []},
+            }
+        )
         for search in echo.get("inputs", []):
             search["search"]["query"] = _echo_query(search["search"]["query"])
         for n, trigger in enumerate(echo.get("triggers", [])):

@@ -108,7 +108,10 @@ def test_compare_reports_changes_made_by_hand_and_apply_repairs_only_those(
 
 def test_a_refusal_stops_the_run_with_opensearchs_error_text(stub: StubOpenSearch, content: dict[str, Any]) -> None:
     error = {
-        "error": {"type": "mapper_parsing_exception", "reason": "No handler for type [flat_object] declared on field [x]"},
+        "error": {
+            "type": "mapper_parsing_exception",
+            "reason": "No handler for type [flat_object] declared on field [x]",
+        },
         "status": 400,
     }
     stub.refuse["_index_template/"] = (400, error)

@@ -65,7 +65,9 @@ def _read_ism(client: Client, kind: str, name: str) -> Current | None:
     status, data = client.request("GET", f"_plugins/_ism/policies/{_q(name)}", allow=_NOT_FOUND)
     if status == 404 or "policy" not in data:
         return None
-    return Current({"policy": data["policy"]}, {"seq_no": data.get("_seq_no"), "primary_term": data.get("_primary_term")})
+    return Current(
+        {"policy": data["policy"]}, {"seq_no": data.get("_seq_no"), "primary_term": data.get("_primary_term")}
+    )
 
 
 def _write_ism(client: Client, obj: dict[str, Any], current: Current | None) -> None:

@@ -55,6 +55,7 @@ COMMON: dict[str, dict[str, Any]] = {
     "url.path": {"type": "keyword", "ignore_above": 2048},
     "cloud.account.id": KEYWORD,
     "cloud.region": KEYWORD,
+    "cloud.instance.id": KEYWORD,
     "rule.id": MATCHED,
     "rule.name": MATCHED,
     "rule.ruleset": MATCHED,

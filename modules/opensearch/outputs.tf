@@ -32,3 +32,12 @@ output "alerts_publish_role_arn" {
   description = "Role OpenSearch assumes to publish monitor notifications to the alert topic."
   value       = aws_iam_role.alerts_publish.arn
 }
+
+output "configurator_event" {
+  description = "The configurator's invocation event without mode and content (JSON): provision drift adds mode compare and the rendered content."
+  value = jsonencode({
+    endpoint       = "https://${aws_opensearch_domain.this.endpoint}"
+    admin_role_arn = local.admin_role_arn
+    bindings       = local.bindings
+  })
+}

@@ -95,4 +95,4 @@ def differences(want: Any, have: Any, path: str = "") -> list[str]:
 
 def _short(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, default=str)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return text if len(text) <= 300 else text[:297] + "..."

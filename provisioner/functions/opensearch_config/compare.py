@@ -5,7 +5,8 @@ OpenSearch echoes objects back with more than was sent (ids, timestamps, `boost`
 expanded (`{"term": {"f": "x"}}` -> `{"term": {"f": {"value": "x", "boost": 1.0}}}`, a range's
 `gte`/`lte` -> `from`/`to`/`include_lower`/`include_upper`). So the comparison is "the desired body is
 contained in the actual one" with those expansions understood; a list must have the same length and match
-item by item (a trigger or role added by hand is a difference, a key added by OpenSearch is not).
+item by item (a trigger or role added by hand is a difference, a key added by OpenSearch is not). JSON kept
+inside strings (Dashboards' visState, panelsJSON) is compared as JSON.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def differences(want: Any, have: Any, path: str = "") -> list[str]:
         for key, value in want.items():
             sub = f"{path}.{key}" if path else key
             if key not in have:
-                if value not in (None, [], {}):
+                if value not in (None, "", [], {}):
                     found.append(f"{sub}: missing")
                 continue
             found.extend(differences(value, have[key], sub))
@@ -83,6 +84,11 @@ def differences(want: Any, have: Any, path: str = "") -> list[str]:
         if not isinstance(have, list) or len(have) != len(want):
             return [f"{where}: expected {_short(want)}, found {_short(have)}"]
         return [d for i, (w, h) in enumerate(zip(want, have, strict=True)) for d in differences(w, h, f"{path}[{i}]")]
+    if isinstance(want, str) and isinstance(have, str) and want != have:
+        # Dashboards keeps JSON inside strings (visState, panelsJSON) and may migrate them on save.
+        parsed = _json_text(want), _json_text(have)
+        if parsed[0] is not None and parsed[1] is not None:
+            return differences(parsed[0], parsed[1], path)
     if isinstance(have, dict) and not isinstance(want, dict):
         # Query shorthand expanded by OpenSearch: {"term": {"f": "x"}} comes back as {"f": {"value": "x"}}.
         for key in ("value", "query"):
@@ -91,6 +97,15 @@ def differences(want: Any, have: Any, path: str = "") -> list[str]:
     if _scalar_equal(want, have):
         return []
     return [f"{where}: expected {_short(want)}, found {_short(have)}"]
+
+
+def _json_text(text: str) -> Any:
+    if not text.startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def _short(value: Any) -> str:

@@ -12,6 +12,7 @@ import copy
 import json
 import re
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -64,8 +65,13 @@ def _echo_range(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 class StubOpenSearch:
-    def __init__(self, credentials: Credentials) -> None:
-        self.credentials = credentials
+    def __init__(self, credentials: Credentials | Callable[[str], Credentials | None]) -> None:
+        """`credentials`: the caller's, or a lookup from access key id to credentials (e.g. moto's STS)."""
+        if isinstance(credentials, Credentials):
+            fixed = credentials
+            self.lookup: Callable[[str], Credentials | None] = lambda key: fixed if key == fixed.access_key else None
+        else:
+            self.lookup = credentials
         self.store: dict[str, dict[str, Any]] = {
             k: {} for k in ("roles", "rolesmapping", "templates", "ism", "channels", "saved", "monitors")
         }
@@ -101,14 +107,15 @@ class StubOpenSearch:
 
     def signature_ok(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> bool:
         match = _AUTH.match(headers.get("authorization", ""))
-        if not match or match.group(1) != self.credentials.access_key:
+        credentials = self.lookup(match.group(1)) if match else None
+        if not match or credentials is None:
             return False
         _, day, region, service, signed, signature = match.groups()
         amz_date = headers.get("x-amz-date", "")
         if region != REGION or service != "es" or not amz_date.startswith(day):
             return False
         names = signed.split(";")
-        if self.credentials.token and "x-amz-security-token" not in names:
+        if credentials.token and "x-amz-security-token" not in names:
             return False
         request = AWSRequest(
             method=method,
@@ -117,7 +124,7 @@ class StubOpenSearch:
             headers={n: headers[n] for n in names if n in headers},
         )
         request.context["timestamp"] = amz_date
-        signer = SigV4Auth(self.credentials, "es", REGION)
+        signer = SigV4Auth(credentials, "es", REGION)
         canonical = signer.canonical_request(request)
         expected = signer.signature(signer.string_to_sign(request, canonical), request)
         return bool(expected == signature)

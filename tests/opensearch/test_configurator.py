@@ -144,3 +144,27 @@ def test_unbound_placeholder_and_bad_content_are_refused(stub: StubOpenSearch, c
         run(client, {"content": {"objects": [{"kind": "cluster_settings", "name": "x", "body": {}}]}})
     with pytest.raises(ConfigurationError, match="mode must be one of"):
         run(client, {"content": content, "bindings": BINDINGS, "mode": "destroy"})
+
+
+def test_lambda_handler_assumes_the_admin_role_and_signs_with_its_session(aws: str, content: dict[str, Any]) -> None:
+    """The whole handler: STS AssumeRole on the moto server, then SigV4 with the session the stub looks up there."""
+    from moto.sts.models import sts_backends
+
+    from provisioner.functions.opensearch_config.handler import lambda_handler
+
+    def moto_session(access_key: str) -> Credentials | None:
+        for account in sts_backends.values():
+            for backend in account.values():
+                for role in backend.assumed_roles:
+                    if role.access_key_id == access_key and role.role_arn == BINDINGS["admin_role_arn"]:
+                        return Credentials(role.access_key_id, role.secret_access_key, role.session_token)
+        return None
+
+    with StubOpenSearch(moto_session) as peer:
+        event = {**_event(content), "endpoint": peer.url, "admin_role_arn": BINDINGS["admin_role_arn"]}
+        result = lambda_handler(event, None)
+        assert result["counts"] == {"created": len(content["objects"])}
+        assert peer.signature_failures == 0
+        assert lambda_handler(event, None)["counts"] == {"unchanged": len(content["objects"])}
+        with pytest.raises(Exception, match="event needs endpoint"):
+            lambda_handler({**event, "endpoint": ""}, None)

@@ -26,8 +26,10 @@ class ConfigurationError(RuntimeError):
 def _admin_credentials(role_arn: str, region: str) -> Any:
     import boto3
 
-    # The regional endpoint is the one the VPC's STS interface endpoint answers for (no internet needed).
-    sts = boto3.client("sts", region_name=region, endpoint_url=f"https://sts.{region}.amazonaws.com")
+    # The regional endpoint is the one the VPC's STS interface endpoint answers for (no internet needed); an
+    # explicit AWS_ENDPOINT_URL(_STS) (an emulator) wins.
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL")
+    sts = boto3.client("sts", region_name=region, endpoint_url=endpoint or f"https://sts.{region}.amazonaws.com")
     creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="provision-opensearch-config")["Credentials"]
     from botocore.credentials import Credentials
 

@@ -1,11 +1,15 @@
+# Consumers (normalisers, the WAF Firehose) get the domain only once its content is applied, so the first
+# documents meet the index templates and ISM policies instead of creating unmanaged indices.
 output "domain_arn" {
-  description = "ARN of the OpenSearch domain."
+  description = "ARN of the OpenSearch domain (available once the configurator has applied the content)."
   value       = aws_opensearch_domain.this.arn
+  depends_on  = [aws_lambda_invocation.configure]
 }
 
 output "domain_endpoint" {
-  description = "HTTPS endpoint of the domain (VPC-internal), with scheme."
+  description = "HTTPS endpoint of the domain (VPC-internal), with scheme (available once the content is applied)."
   value       = "https://${aws_opensearch_domain.this.endpoint}"
+  depends_on  = [aws_lambda_invocation.configure]
 }
 
 output "domain_name" {

@@ -64,7 +64,8 @@ def security_objects(settings: Settings) -> list[dict[str, Any]]:
         [
             "indices:data/write/index",
             "indices:data/write/bulk*",
-            "indices:admin/create",
+            "create_index",  # action group: create (also implicitly through _bulk) and put the first mapping
+            "indices:admin/auto_create",
             "indices:admin/mapping/put",
             "indices:admin/mappings/get",
             "indices:monitor/stats",

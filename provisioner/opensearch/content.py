@@ -27,7 +27,7 @@ BINDINGS = {
     "alerts_topic_arn": "input alerts_topic_arn (the stack's SNS alert topic)",
     "alerts_publish_role_arn": "the role the module creates for OpenSearch to publish to that topic",
 }
-_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/")
 
 
 @dataclass(frozen=True)

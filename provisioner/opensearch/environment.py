@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import SpecError
-from provisioner.opensearch.content import _ARN, BINDINGS, Settings, build, dumps
+from provisioner.opensearch.content import BINDINGS, ROLE_ARN, Settings, build, dumps
 from provisioner.project import Project
 from provisioner.spec import EnvironmentSpec
 
@@ -63,7 +63,7 @@ def settings_for(project: Project, spec: EnvironmentSpec) -> Settings:
     shown = project.relative(project.environment_file(spec.name))
     key = f"components.{COMPONENT}.inputs"
     analysts = values.get("analyst_role_arns") or []
-    if not isinstance(analysts, list) or not all(isinstance(a, str) and _ARN.match(a) for a in analysts):
+    if not isinstance(analysts, list) or not all(isinstance(a, str) and ROLE_ARN.match(a) for a in analysts):
         raise SpecError(shown, f"{key}.analyst_role_arns", "must be a list of IAM role ARNs")
     patterns = values.get("ingest_index_patterns") or list(Settings.ingest_index_patterns)
     families = Settings.families

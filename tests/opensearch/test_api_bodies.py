@@ -91,6 +91,12 @@ def test_monitor_matches_the_alerting_documentation_and_its_query_the_specificat
         assert errors("POST /_search", search["search"]["query"]) == []
 
 
+def test_monitor_lookup_is_a_valid_search_body() -> None:
+    from provisioner.functions.opensearch_config.apis import monitor_search
+
+    assert errors("POST /_search", monitor_search("waf-block-spike")) == []
+
+
 def _saved_schema() -> dict[str, Any]:
     schema: dict[str, Any] = json.loads((PLUGIN_SCHEMAS / "dashboards-saved-object.json").read_text())
     return schema

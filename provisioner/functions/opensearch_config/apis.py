@@ -112,8 +112,13 @@ def _write_saved_object(client: Client, obj: dict[str, Any], current: Current | 
 # ---------------------------------------------------------------- Alerting monitors (found by name)
 
 
+def monitor_search(name: str) -> dict[str, Any]:
+    """Search body finding monitors by exact name (the Alerting config index maps name with a keyword subfield)."""
+    return {"size": 10, "query": {"term": {"monitor.name.keyword": name}}}
+
+
 def _read_monitor(client: Client, kind: str, name: str) -> Current | None:
-    query = {"size": 10, "query": {"term": {"monitor.name.keyword": name}}}
+    query = monitor_search(name)
     # Before the first monitor exists the alerting config index is missing: 404 means "none".
     status, data = client.request("POST", "_plugins/_alerting/monitors/_search", query, allow=_NOT_FOUND)
     hits = ((data.get("hits") or {}).get("hits") or []) if status != 404 else []

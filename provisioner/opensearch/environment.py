@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -26,17 +28,39 @@ LAYOUT = {
 }
 
 
-def _module_defaults(module_dir: Path) -> dict[str, Any]:
+def _parse_defaults(text: str) -> dict[str, Any]:
     import hcl2
     from hcl2 import SerializationOptions
 
     options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
     defaults: dict[str, Any] = {}
+    for block in hcl2.loads(text, serialization_options=options).get("variable", []):
+        for name, body in block.items():
+            if "default" in body:
+                defaults[name.strip('"')] = body["default"]
+    return defaults
+
+
+def _module_defaults(project: Project, module_dir: Path) -> dict[str, Any]:
+    """Variable defaults of a module, cached by file content (importing and running the HCL parser costs ~0.3 s)."""
+    cache_file = project.work_root / ".cache" / "module-defaults.json"
+    try:
+        cache = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    defaults: dict[str, Any] = {}
+    changed = False
     for path in sorted(module_dir.glob("variables*.tf")):
-        for block in hcl2.loads(path.read_text(encoding="utf-8"), serialization_options=options).get("variable", []):
-            for name, body in block.items():
-                if "default" in body:
-                    defaults[name.strip('"')] = body["default"]
+        text = path.read_text(encoding="utf-8")
+        key = hashlib.sha256(text.encode()).hexdigest()
+        if key not in cache:
+            cache[key] = _parse_defaults(text)
+            changed = True
+        defaults.update(cache[key])
+    if changed:
+        with contextlib.suppress(OSError):  # a read-only checkout still works, only slower
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            cache_file.write_text(json.dumps(cache, sort_keys=True), encoding="utf-8")
     return defaults
 
 
@@ -59,7 +83,7 @@ def settings_for(project: Project, spec: EnvironmentSpec) -> Settings:
     """Inputs of components.opensearch, else the module's defaults (what Terraform would use)."""
     component = spec.components.get(COMPONENT)
     module_dir = project.modules_dir / ((component.module if component else None) or COMPONENT)
-    values = {**_module_defaults(module_dir), **(component.inputs if component else {})}
+    values = {**_module_defaults(project, module_dir), **(component.inputs if component else {})}
     shown = project.relative(project.environment_file(spec.name))
     key = f"components.{COMPONENT}.inputs"
     analysts = values.get("analyst_role_arns") or []

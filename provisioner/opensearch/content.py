@@ -90,7 +90,6 @@ def security_objects(settings: Settings) -> list[dict[str, Any]]:
         {"kind": "security_role", "name": ANALYST_ROLE, "body": analyst},
         {"kind": "security_role_mapping", "name": INGEST_ROLE, "body": _mapping(["${ingest_role_arns}"])},
         {"kind": "security_role_mapping", "name": ANALYST_ROLE, "body": _mapping(analysts)},
-        {"kind": "security_role_mapping", "name": "opensearch_dashboards_read_only", "body": _mapping(analysts)},
         {"kind": "security_role_mapping", "name": "all_access", "body": _mapping(["${admin_role_arn}"])},
     ]
 

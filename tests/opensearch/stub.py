@@ -282,6 +282,12 @@ class StubOpenSearch:
     ) -> tuple[int, Any]:
         store = self.store["saved"]
         type_, id_ = key.split("/", 1)
+        if headers.get("securitytenant") != "global":
+            return 400, {
+                "statusCode": 400,
+                "error": "Bad Request",
+                "message": "stub: saved objects go to the global tenant",
+            }
         if method == "GET":
             if key not in store:
                 return 404, {"statusCode": 404, "error": "Not Found", "message": f"Saved object [{key}] not found"}

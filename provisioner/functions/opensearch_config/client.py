@@ -39,6 +39,9 @@ class Client:
         headers = {"Content-Type": "application/json"}
         if path.startswith("_dashboards/"):
             headers["osd-xsrf"] = "true"  # Dashboards refuses writes without it
+            # With multi-tenancy (on by default in OpenSearch Service) objects land in the caller's preferred
+            # tenant, by default the admin's private one: the shared global tenant is where analysts see them.
+            headers["securitytenant"] = "global"
         url = f"{self.base}/{path}"
         signed = AWSRequest(method=method, url=url, data=data, headers=headers)
         SigV4Auth(self.credentials, "es", self.region).add_auth(signed)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from provisioner.commands import findings, logs
+from provisioner.commands import findings, logs, opensearch
 from provisioner.errors import DEFAULT_POLICY, VERDICT_POLICY, ExitPolicy, InputError, exit_code_for
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ app = typer.Typer(
 )
 app.add_typer(findings.app, name="findings")
 app.add_typer(logs.app, name="logs")
+app.add_typer(opensearch.app, name="opensearch")
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment name (a file in environments/).")]
 InstanceOpt = Annotated[

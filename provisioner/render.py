@@ -342,6 +342,9 @@ def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
     cache = _load_interface_cache(project)
     known = set(cache)
     text, values, lambdas = render_text(project, spec, cache)
+    from provisioner.opensearch.environment import CONTENT_FILE, content_bytes
+
+    content = content_bytes(project, spec)  # what the configurator Lambda applies; checked before any write
     work_dir = project.work_dir(spec.name, spec.instance)
     packages: dict[str, Path] = {}
     if lambdas:
@@ -362,7 +365,11 @@ def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
     tfvars = work_dir / TFVARS_FILE
     _write_if_changed(main, text.encode())
     _write_if_changed(tfvars, (json.dumps(values, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
-    files = (main, tfvars, *packages.values())
+    generated = []
+    if content is not None:
+        generated.append(work_dir / CONTENT_FILE)
+        _write_if_changed(generated[0], content)
+    files = (main, tfvars, *packages.values(), *generated)
     digest = config_hash(project, work_dir)
     manifest = {
         "workspace": spec.workspace,
@@ -382,6 +389,7 @@ def _hash_inputs(project: Project, work_dir: Path) -> Iterator[Path]:
     build = work_dir / BUILD_DIR
     if build.is_dir():
         yield from sorted(build.glob("*.zip"))
+        yield from sorted(build.glob("*.json"))
     # Every module file counts, child modules (e.g. ../secure_bucket) included: cheap and never misses one.
     for path in sorted(project.modules_dir.rglob("*")):
         if path.is_file() and path.suffix in _MODULE_FILE_SUFFIXES and ".terraform" not in path.parts:

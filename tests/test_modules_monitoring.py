@@ -490,7 +490,13 @@ def test_waf_variable_validation(
         assert error in re.sub(r"\s+", " ", result.stderr)
 
 
-_OPENSEARCH_REQUIRED = {"name_prefix": "dev", **_NET, "kms_key_arn": _KEY}
+_OPENSEARCH_REQUIRED = {
+    "name_prefix": "dev",
+    **_NET,
+    "kms_key_arn": _KEY,
+    "configurator_package": {"filename": "c.zip", "source_code_hash": "x", "handler": "h.handler"},
+    "alerts_topic_arn": "arn:aws:sns:eu-west-1:123456789012:dev-security-alerts",
+}
 
 
 @pytest.mark.parametrize(
@@ -502,6 +508,14 @@ _OPENSEARCH_REQUIRED = {"name_prefix": "dev", **_NET, "kms_key_arn": _KEY}
         ({"tls_security_policy": "Policy-Min-TLS-1-0-2019-07"}, "TLS 1.2+"),
         ({"instance_type": "t2.small.search"}, "t2 types"),
         ({"ingest_role_arns": ["arn:aws:iam::123456789012:user/bob"]}, "IAM role ARN"),
+        ({"analyst_role_arns": ["arn:aws:iam::123456789012:role/analyst"]}, None),
+        ({"analyst_role_arns": ["arn:aws:iam::123456789012:user/eve"]}, "IAM role ARN"),
+        ({"alerts_topic_arn": "arn:aws:sqs:eu-west-1:123456789012:q"}, "SNS topic ARN"),
+        (
+            {"index_retention": {f: {"hot_days": 30, "delete_days": 30} for f in ("cloudtrail", "guardduty", "waf")}},
+            "1 <= hot_days < delete_days",
+        ),
+        ({"index_retention": {"cloudtrail": {"hot_days": 1, "delete_days": 2}}}, "cloudtrail, guardduty and waf"),
     ],
 )
 def test_opensearch_variable_validation(
@@ -691,17 +705,13 @@ def test_monitor_filters_match_normalised_events(name: str) -> None:
     assert monitor["triggers"][0]["condition"]["script"]["source"].startswith("ctx.results[0].hits.total.value >")
 
 
-def test_index_template_and_saved_objects_cover_the_ingest_indices() -> None:
+def test_content_covers_the_ingest_indices() -> None:
+    from provisioner.opensearch.content import Settings, build
+
     patterns = module("opensearch")["variable"]["ingest_index_patterns"]["default"]
-    template = json.loads((DASHBOARDS / "index_template.json").read_text())
-    assert template["index_patterns"] == ["logs-*"]
-    assert template["template"]["mappings"]["properties"]["event"]["properties"]["severity"]["type"] == "integer"
-    objects = [json.loads(line) for line in (DASHBOARDS / "saved_objects.ndjson").read_text().splitlines()]
-    by_id = {(o["type"], o["id"]): o for o in objects}
-    assert sorted(o["attributes"]["title"] for o in objects if o["type"] == "index-pattern") == sorted(patterns)
-    for obj in objects:
-        for ref in obj["references"]:
-            assert (ref["type"], ref["id"]) in by_id, (obj["id"], ref)
-    dashboard = by_id[("dashboard", "security-overview")]
-    panels = json.loads(dashboard["attributes"]["panelsJSON"])
-    assert {p["panelRefName"] for p in panels} == {r["name"] for r in dashboard["references"]}
+    retention = {f: (7, 30) for f in ("cloudtrail", "guardduty", "waf")}
+    objects = build(Settings(retention=retention), MODULES)["objects"]
+    templates = [o["body"] for o in objects if o["kind"] == "index_template"]
+    assert sorted(p for t in templates for p in t["index_patterns"]) == sorted(patterns)
+    titles = [o["body"]["attributes"]["title"] for o in objects if o["name"].startswith("index-pattern/")]
+    assert sorted(titles) == sorted(patterns)

@@ -42,6 +42,17 @@ data "aws_iam_policy_document" "admin_assume" {
       values   = ["true"]
     }
   }
+
+  # The configurator Lambda applies the domain's content as this role (configurator.tf).
+  statement {
+    sid     = "ConfiguratorActsAsAdmin"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [module.configurator.role_arn]
+    }
+  }
 }
 
 resource "aws_iam_role" "admin" {
@@ -72,6 +83,13 @@ data "aws_iam_policy_document" "admin" {
     sid       = "DescribeDomain"
     actions   = ["es:DescribeDomain", "es:DescribeDomainConfig"]
     resources = [local.domain_arn]
+  }
+
+  # Creating the SNS Notifications channel hands OpenSearch the publish role.
+  statement {
+    sid       = "PassAlertsPublishRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.alerts_publish.arn]
   }
 }
 
@@ -294,6 +312,21 @@ data "aws_iam_policy_document" "access" {
       principals {
         type        = "AWS"
         identifiers = var.ingest_role_arns
+      }
+    }
+  }
+
+  # Analysts search and read; what they may see is limited inside OpenSearch (role security_analyst).
+  dynamic "statement" {
+    for_each = length(var.analyst_role_arns) > 0 ? [1] : []
+    content {
+      sid       = "AnalystRolesRead"
+      actions   = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"]
+      resources = ["${aws_opensearch_domain.this.arn}/*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.analyst_role_arns
       }
     }
   }

@@ -199,3 +199,67 @@ variable "tls_security_policy" {
     error_message = "The tls_security_policy must be a TLS 1.2+ policy with forward secrecy."
   }
 }
+
+# ---------------------------------------------------------------- content applied by the configurator Lambda
+
+variable "configurator_package" {
+  description = "Deployment package of the opensearch_configurator Lambda built by provision (wiring: lambda.opensearch_configurator)."
+  type = object({
+    filename         = string
+    source_code_hash = string
+    handler          = string
+  })
+}
+
+variable "alerts_topic_arn" {
+  description = "SNS topic every monitor notifies (through a Notifications channel and a role this module creates)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.alerts_topic_arn))
+    error_message = "The alerts_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "analyst_role_arns" {
+  description = "IAM roles given read-only access: the security_analyst OpenSearch role (read logs-*, Dashboards read-only) and es:ESHttpGet/Head/Post on the domain."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.analyst_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "Every analyst_role_arns entry must be an IAM role ARN."
+  }
+}
+
+variable "index_retention" {
+  description = "Per index family (cloudtrail, guardduty, waf): days an index stays writable (hot_days), then read-only until deleted at delete_days. provision builds the ISM policies from it."
+  type = map(object({
+    hot_days    = number
+    delete_days = number
+  }))
+  default = {
+    cloudtrail = { hot_days = 30, delete_days = 365 }
+    guardduty  = { hot_days = 30, delete_days = 365 }
+    waf        = { hot_days = 7, delete_days = 90 }
+  }
+
+  validation {
+    condition = alltrue([for f in ["cloudtrail", "guardduty", "waf"] : contains(keys(var.index_retention), f)]) && alltrue([
+      for r in values(var.index_retention) : r.hot_days >= 1 && r.hot_days < r.delete_days && floor(r.hot_days) == r.hot_days && floor(r.delete_days) == r.delete_days
+    ])
+    error_message = "The index_retention needs cloudtrail, guardduty and waf entries, each with whole days 1 <= hot_days < delete_days."
+  }
+}
+
+variable "configure_domain" {
+  description = "Invoke the configurator Lambda during apply. Set false only where Lambdas cannot run (the moto emulator): the content is then not applied."
+  type        = bool
+  default     = true
+}
+
+variable "content_file" {
+  description = "Content file the configurator applies; null = build/opensearch-content.json in the root module, written by `provision render`."
+  type        = string
+  default     = null
+}

@@ -1,0 +1,33 @@
+"""`provision opensearch ...`: the OpenSearch content the configurator Lambda applies, for review and drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="OpenSearch content as code (templates, retention, roles, dashboards, monitors).", no_args_is_help=True
+)
+
+
+@app.command("content")
+def content(
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment name (a file in environments/).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write one JSON file per API object into.")],
+) -> None:
+    """Write exactly what the configurator applies: one request body per file (layout: README)."""
+    from provisioner.cli import _project
+    from provisioner.errors import InputError
+    from provisioner.workspace import load_spec
+    from provisioner.opensearch.environment import COMPONENT, content_for, write_review_dir
+
+    project = _project()
+    spec = load_spec(project, env)
+    if COMPONENT not in spec.enabled_components:
+        raise InputError(f"{project.relative(project.environment_file(env))}: components.{COMPONENT}: not enabled")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: not a directory")
+    written = write_review_dir(content_for(project, spec), out)
+    typer.echo(f"wrote {len(written)} files into {out}")

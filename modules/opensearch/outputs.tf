@@ -38,10 +38,10 @@ output "alerts_publish_role_arn" {
 }
 
 output "configurator_event" {
-  description = "The configurator's invocation event without mode and content (JSON): provision drift adds mode compare and the rendered content."
-  value = jsonencode({
+  description = "The configurator's invocation event without mode and content (JSON; null when configure_domain is false): provision drift adds mode compare and the rendered content."
+  value = var.configure_domain ? jsonencode({
     endpoint       = "https://${aws_opensearch_domain.this.endpoint}"
     admin_role_arn = local.admin_role_arn
     bindings       = local.bindings
-  })
+  }) : null
 }

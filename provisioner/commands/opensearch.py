@@ -20,8 +20,8 @@ def content(
     """Write exactly what the configurator applies: one request body per file (layout: README)."""
     from provisioner.cli import _project
     from provisioner.errors import InputError
-    from provisioner.workspace import load_spec
     from provisioner.opensearch.environment import COMPONENT, content_for, write_review_dir
+    from provisioner.workspace import load_spec
 
     project = _project()
     spec = load_spec(project, env)

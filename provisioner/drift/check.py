@@ -82,6 +82,25 @@ def _aws_checks(ws: Workspace, result: EnvironmentDrift) -> None:
         result.unmanaged = unmanaged_resources(ws.spec, state)
     except ProvisionError as exc:
         result.errors.append(f"unmanaged-resource inventory: {exc.message}")
+    _opensearch_content(ws, outputs, result)
+
+
+def _opensearch_content(ws: Workspace, outputs: dict[str, Any], result: EnvironmentDrift) -> None:
+    """The configurator Lambda, in compare mode, reads the domain's content back (it writes nothing)."""
+    function, event = outputs.get("opensearch_configurator_function_name"), outputs.get("opensearch_configurator_event")
+    if not isinstance(function, str) or not isinstance(event, str):
+        return  # no opensearch component, or configure_domain is off (e.g. on the emulator)
+    from provisioner.aws import aws_error, client
+    from provisioner.opensearch.drift import compare
+    from provisioner.opensearch.environment import content_for
+
+    ws.ui.step("OpenSearch content (configurator, compare mode)")
+    try:
+        result.opensearch = compare(client("lambda", ws.spec.region), function, event, content_for(ws.project, ws.spec))
+    except ProvisionError as exc:
+        result.errors.append(f"opensearch content: {exc.message}")
+    except Exception as exc:  # botocore: unreachable, denied
+        result.errors.append(f"opensearch content: {aws_error('invoking ' + function, exc).message}")
 
 
 def _check_environment(ws: Workspace, result: EnvironmentDrift, *, aws_checks: bool) -> None:

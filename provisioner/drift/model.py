@@ -16,6 +16,7 @@ from provisioner.spec import iso_utc
 if TYPE_CHECKING:
     from provisioner.aws.inventory import TaggedResource
     from provisioner.aws.posture import PostureCheck
+    from provisioner.opensearch.drift import ContentDrift
     from provisioner.plan import DriftResult
 
 JSON_SCHEMA = 1
@@ -32,6 +33,7 @@ class EnvironmentDrift:
     terraform: DriftResult | None = None
     posture: list[PostureCheck] | None = None
     unmanaged: list[TaggedResource] | None = None
+    opensearch: list[ContentDrift] | None = None  # OpenSearch content (templates, roles, monitors) vs the code
     errors: list[str] = field(default_factory=list)
     duration: float = 0.0
 
@@ -52,7 +54,7 @@ class EnvironmentDrift:
         if self.all_errors:
             return "error"
         drifted = self.terraform is not None and self.terraform.has_drift
-        return "drift" if drifted or self.findings or self.unmanaged else "clean"
+        return "drift" if drifted or self.findings or self.unmanaged or self.opensearch else "clean"
 
     def counts(self) -> dict[str, int]:
         tf = self.terraform
@@ -61,6 +63,7 @@ class EnvironmentDrift:
             "pending": len(tf.pending) if tf else 0,
             "posture": len(self.findings),
             "unmanaged": len(self.unmanaged or ()),
+            "opensearch": len(self.opensearch or ()),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -78,6 +81,7 @@ class EnvironmentDrift:
             "terraform": terraform,
             "posture": None if self.posture is None else [c.to_json() for c in self.posture],
             "unmanaged": None if self.unmanaged is None else [r.to_json() for r in self.unmanaged],
+            "opensearch": None if self.opensearch is None else [d.to_json() for d in self.opensearch],
         }
 
 

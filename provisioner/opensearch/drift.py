@@ -21,6 +21,9 @@ class ContentDrift:
     status: str
     differences: tuple[str, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "status": self.status, "differences": list(self.differences)}
+
     def line(self) -> str:
         detail = f": {'; '.join(self.differences[:3])}" if self.differences and self.status == "differs" else ""
         return f"opensearch {self.kind} {self.name} {self.status}{detail}"

@@ -50,6 +50,9 @@ def _env_text(env: EnvironmentDrift) -> list[str]:
     if env.unmanaged is not None:
         lines.append(f"  Unmanaged resources (tagged for it, not in its state): {len(env.unmanaged)}")
         lines += [f"    {r.arn} ({r.service} {r.resource_type})" for r in env.unmanaged]
+    if env.opensearch is not None:
+        lines.append(f"  OpenSearch content (templates, roles, dashboards, monitors): {len(env.opensearch)} differ")
+        lines += [f"    {d.line()}" for d in env.opensearch]
     if env.all_errors:
         lines += ["  Errors:", *indent(env.all_errors, 4)]
     return lines
@@ -76,6 +79,9 @@ def _env_markdown(env: EnvironmentDrift) -> list[str]:
         lines += ["", f"#### Unmanaged resources ({len(env.unmanaged)})", ""]
         lines += ["| ARN | service | type |", "|---|---|---|"]
         lines += [f"| `{md_cell(r.arn)}` | {r.service} | {r.resource_type} |" for r in env.unmanaged]
+    if env.opensearch:
+        lines += ["", f"#### OpenSearch content ({len(env.opensearch)})", ""]
+        lines += [f"- {md_cell(d.line())}" for d in env.opensearch]
     return lines
 
 
@@ -127,6 +133,11 @@ def _cases(env: EnvironmentDrift) -> Iterable[junit.Case]:
         message = f"{len(env.unmanaged)} unmanaged resource(s)"
         found: junit.Outcome = "failure" if env.unmanaged else "ok"
         yield junit.Case(f"{prefix}.inventory", "unmanaged resources", found, message, body or message, "drift")
+    if env.opensearch is not None:
+        body = "\n".join(d.line() for d in env.opensearch)
+        message = f"{len(env.opensearch)} OpenSearch object(s) differ from the code"
+        differ: junit.Outcome = "failure" if env.opensearch else "ok"
+        yield junit.Case(f"{prefix}.opensearch", "opensearch content", differ, message, body or message, "drift")
 
 
 def to_junit(report: DriftReport) -> str:

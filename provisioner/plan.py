@@ -4,18 +4,8 @@ Plan JSON carries sensitive values in clear (variables, outputs, resource attrib
 `variables` or `prior_state`, and every rendered value passes through the before/after_sensitive masks, so
 the renderers are safe to print, log and publish.
 
-`PlanSummary.to_json()` / `DriftResult.to_json()` shape (stable; "schema" bumps on incompatible change):
-
-    {"schema": 1,
-     "counts": {"create": n, "update": n, "replace": n, "delete": n, "read": n, "no-op": n},
-     "addresses": {action: [address, ...]},   # same keys as counts
-     "destructive": bool,                     # any delete or replace
-     "changes": [change], "drift": [change],
-     "outputs": [{"name", "action", "sensitive", "before", "after"}]}
-    change = {"address", "module_address", "type", "name", "mode", "action", "actions",
-              "attributes": [{"path", "before", "after"}]}
-    DriftResult: {"schema": 1, "has_drift": bool, "changed_outside": [change], "pending": [change]}
-
+`PlanSummary.to_json()` follows the committed schema `provisioner/schema/plan-summary.schema.json`; a
+`DriftResult` is the `terraform` part of `drift-report.schema.json`. Formats live in `provisioner.report.plan`.
 Masked values read "(sensitive)", values Terraform learns only during apply "(known after apply)".
 """
 

@@ -121,7 +121,9 @@ def execute(decision: Decision, clients: Clients, ctx: Context | None, topic_arn
     if ctx is not None and any(o.status in _RECORDED for o in outcomes):
         report.note = record_note(clients, ctx, note_text(report.as_dict()))
     trouble = any(o.status in (MISSING, FAILED) for o in outcomes)
-    if decision.notify or trouble or any(o.status == DONE for o in outcomes):
+    # A re-run that finds everything already done says nothing new: no second message.
+    news = trouble or any(o.status in (DONE, "dry_run", "exempt") for o in outcomes)
+    if (decision.skipped_reason and decision.notify) or news:
         publish(clients, topic_arn, report)
     level = logging.WARNING if trouble or report.errors else logging.INFO
     log.log(level, "guardduty response %s", report.as_dict() | {"errors": report.errors})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -147,6 +148,8 @@ def _instance(ec2: Any, subnet: str, groups: list[str], enis: int) -> tuple[str,
 
 
 def build_world() -> World:
+    """A fresh, uniquely named world: tests share one moto server without resetting it."""
+    tag = uuid.uuid4().hex[:8]
     clients = _clients()
     ec2 = clients.ec2
     vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
@@ -155,16 +158,17 @@ def build_world() -> World:
     quarantine = ec2.create_security_group(GroupName="quarantine", Description="no rules", VpcId=vpc)["GroupId"]
     instance, enis, volumes = _instance(ec2, subnet, [app], 2)
     other, _, _ = _instance(ec2, subnet, [app], 1)
-    topic = clients.sns.create_topic(Name="alerts")["TopicArn"]
+    topic = clients.sns.create_topic(Name=f"alerts-{tag}")["TopicArn"]
     sqs = boto3.client("sqs", region_name=REGION)
-    queue = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
+    queue = sqs.create_queue(QueueName=f"alerts-inbox-{tag}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     clients.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    ip_set = clients.wafv2.create_ip_set(Name="blocked", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=[])
-    clients.iam.create_user(UserName="build-bot")
-    key = clients.iam.create_access_key(UserName="build-bot")["AccessKey"]["AccessKeyId"]
+    ip_set = clients.wafv2.create_ip_set(Name=f"blocked-{tag}", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=[])
+    user, role = f"build-bot-{tag}", f"app-instance-role-{tag}"
+    clients.iam.create_user(UserName=user)
+    key = clients.iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
     clients.iam.create_role(
-        RoleName="app-instance-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
     )
     return World(
         clients,
@@ -178,7 +182,7 @@ def build_world() -> World:
         topic,
         queue,
         ip_set["Summary"]["ARN"],
-        "build-bot",
+        user,
         key,
-        "app-instance-role",
+        role,
     )

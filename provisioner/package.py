@@ -14,6 +14,7 @@ LAMBDA_FUNCTIONS: dict[str, str] = {
     "cloudtrail_normalizer": "provisioner.functions.logs.handlers.cloudtrail_handler",
     "waf_normalizer": "provisioner.functions.logs.handlers.waf_firehose_handler",
     "guardduty_normalizer": "provisioner.functions.logs.handlers.guardduty_handler",
+    "guardduty_response": "provisioner.functions.response.handler.lambda_handler",
 }
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent

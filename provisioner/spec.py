@@ -397,6 +397,10 @@ def load_environment(
         raise SpecError(_origin(key, sources), key, reason) from None
 
     _check_components(project, spec, sources)
+    # Issue 16: inputs naming files (GuardDuty IP lists) or carrying a policy are checked by their own loader.
+    from provisioner.component_inputs import check_component_inputs
+
+    check_component_inputs(project, spec, lambda key: _origin(key, sources))
     if instance is not None:
         if not spec.ephemeral.template:
             raise SpecError(shown_env, "ephemeral.template", f"environment {name!r} is not an ephemeral template")

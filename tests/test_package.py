@@ -26,6 +26,7 @@ def test_builds_are_byte_identical_and_hashed_like_filebase64sha256(tmp_path: Pa
             "cloudtrail_normalizer",
             "waf_normalizer",
             "guardduty_normalizer",
+            "guardduty_response",
         }
     )
     for name, package in first.items():

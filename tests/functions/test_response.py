@@ -87,6 +87,7 @@ def test_high_severity_ec2_finding_isolates_snapshots_protects_tags_and_notifies
     [body] = world.messages()
     assert "isolate_network" in body and "To undo:" in body and world.app_sg in body
     assert "already tracked" in body
+    assert "Connection in the finding: OUTBOUND TCP remote 81.2.69.144:80, local port 24198" in body
 
 
 def test_second_run_changes_nothing_more(world: World) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from provisioner.functions.response import ec2, identity, ipblock
 from provisioner.functions.response.decide import Decision
-from provisioner.functions.response.notify import message, note_text, subject
+from provisioner.functions.response.notify import connection_line, message, note_text, subject
 from provisioner.functions.response.outcome import ALREADY, DONE, FAILED, MISSING, Clients, Context, Outcome
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,9 @@ def publish(clients: Clients, topic_arn: str, report: Report) -> None:
         report.errors.append("no alert topic configured")
         return
     try:
-        clients.sns.publish(TopicArn=topic_arn, Subject=subject(report.as_dict()), Message=message(report.as_dict()))
+        body = report.as_dict()
+        text = message(body, connection_line(report.decision.finding))
+        clients.sns.publish(TopicArn=topic_arn, Subject=subject(body), Message=text)
         report.notified = True
     except Exception as exc:
         report.errors.append(f"SNS publish failed: {type(exc).__name__}: {exc}")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from provisioner.functions.common import as_dict
+from provisioner.functions.response.finding import Finding
+
 _TRACKED_NOTE = (
     "Note: a security group change does not end connections that are already tracked; established sessions "
     "to or from the instance can continue until they go idle. Add a network ACL deny for the instance's "
@@ -31,7 +34,22 @@ def _action_lines(report: dict[str, Any]) -> list[str]:
     return lines or ["- none"]
 
 
-def message(report: dict[str, Any]) -> str:
+def connection_line(finding: Finding | None) -> str | None:
+    """The connection the finding saw, so the responder knows which tracked session may outlive the isolation."""
+    if finding is None:
+        return None
+    action = as_dict(finding.service.get("action"))
+    conn = as_dict(action.get("networkConnectionAction"))
+    if not conn:
+        return None
+    remote = as_dict(conn.get("remoteIpDetails")).get("ipAddressV4", "?")
+    remote_port = as_dict(conn.get("remotePortDetails")).get("port", "?")
+    local_port = as_dict(conn.get("localPortDetails")).get("port", "?")
+    direction, protocol = conn.get("connectionDirection", "?"), conn.get("protocol", "?")
+    return f"Connection in the finding: {direction} {protocol} remote {remote}:{remote_port}, local port {local_port}"
+
+
+def message(report: dict[str, Any], connection: str | None = None) -> str:
     finding = report["finding"]
     lines = [
         f"Finding: {finding.get('id')}  type {finding.get('type')}  severity {finding.get('severity')}",
@@ -44,7 +62,7 @@ def message(report: dict[str, Any]) -> str:
     if undo:
         lines += ["", "To undo:", *(f"  {step}" for step in undo)]
     if any(a["action"] == "isolate_network" and a["status"] in ("done", "already_done") for a in report["actions"]):
-        lines += ["", _TRACKED_NOTE]
+        lines += ["", _TRACKED_NOTE, *([connection] if connection else [])]
     return "\n".join(lines)
 
 

@@ -163,17 +163,13 @@ def _module() -> dict[str, Any]:
 
 
 def _statements() -> dict[str, dict[str, Any]]:
-    (data,) = [d for d in _module()["data"] if "aws_iam_policy_document" in d]
-    document = data["aws_iam_policy_document"]["response"]
-    found = {s["sid"]: {**s, "gate": None} for s in document.get("statement", [])}
-    for dynamic in document.get("dynamic", []):
-        body = dynamic["statement"]
-        found[body["content"][0]["sid"]] = {**body["content"][0], "gate": body["for_each"]}
-    return found
+    """The role's permission table (`local.permissions`): sid -> enabled, effect, actions, resources, conditions."""
+    (table,) = [entry["permissions"] for entry in _module()["locals"] if "permissions" in entry]
+    return dict(table)
 
 
 def test_module_defaults_gate_permissions_like_the_lambda_policy() -> None:
-    (locals_,) = [entry for entry in _module()["locals"]]
+    locals_ = {k: v for entry in _module()["locals"] for k, v in entry.items()}
     defaults = DEFAULT_POLICY["actions"]
     for local_name, action in (
         ("isolate_enabled", "isolate_instance"),
@@ -184,7 +180,8 @@ def test_module_defaults_gate_permissions_like_the_lambda_policy() -> None:
         expected = "true" if defaults[action]["enabled"] else "false"
         assert f"var.policy.actions.{action}.enabled, {expected})" in locals_[local_name], local_name
     statements = _statements()
-    assert statements["DeactivateUserAccessKeys"]["gate"] == "${local.key_enabled ? [1] : []}"
+    assert statements["DeactivateUserAccessKeys"]["enabled"] == "${local.key_enabled}"
+    assert statements["TagUsersWithResponseKeys"]["enabled"] == "${local.key_enabled}"
     assert "iam:UpdateAccessKey" in statements["DeactivateUserAccessKeys"]["actions"]
 
 
@@ -195,7 +192,7 @@ def test_interfaces_can_only_be_moved_into_the_quarantine_groups() -> None:
     assert "security-group/*" not in resources
     for sid, body in _statements().items():
         writes = [a for a in body["actions"] if not a.split(":")[1].startswith(("Describe", "Get", "List"))]
-        if writes and body.get("effect") != "Deny":
+        if writes and body["effect"] != "Deny":
             assert body["resources"] != ["*"], sid
 
 

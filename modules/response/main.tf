@@ -35,196 +35,131 @@ resource "aws_security_group" "quarantine" {
 
 # ---------------------------------------------------------------- permissions (only what enabled actions need)
 
-data "aws_iam_policy_document" "response" {
-  statement {
-    sid       = "ReadFindingContext"
-    actions   = ["ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:DescribeTags"]
-    resources = ["*"] # these Describe calls support no resource-level permissions
-  }
-
-  statement {
-    sid       = "ReadTerminationProtection"
-    actions   = ["ec2:DescribeInstanceAttribute"]
-    resources = ["${local.ec2_arn}:instance/*"]
-  }
-
-  dynamic "statement" {
-    for_each = local.isolate_enabled ? [1] : []
-    content {
-      sid     = "MoveInterfacesToQuarantineOnly"
+locals {
+  snapshot_arn = "arn:${local.partition}:ec2:${local.region}::snapshot/*"
+  own_keys     = [{ test = "ForAllValues:StringLike", variable = "aws:TagKeys", values = local.tag_keys }]
+  # One row per statement; `enabled` keeps an action's permissions out of the role while the action is off.
+  permissions = {
+    ReadFindingContext = {
+      enabled   = true, effect = "Allow", conditions = []
+      actions   = ["ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:DescribeTags"]
+      resources = ["*"] # these Describe calls support no resource-level permissions
+    }
+    ReadTerminationProtection = {
+      enabled   = true, effect = "Allow", conditions = []
+      actions   = ["ec2:DescribeInstanceAttribute"]
+      resources = ["${local.ec2_arn}:instance/*"]
+    }
+    # Every security group named in the call must be a quarantine group: no other group can be set.
+    MoveInterfacesToQuarantineOnly = {
+      enabled = local.isolate_enabled, effect = "Allow", conditions = []
       actions = ["ec2:ModifyNetworkInterfaceAttribute"]
-      # Every security group named in the call must be a quarantine group: no other group can be set.
       resources = concat(
         [for kind in ["network-interface", "instance", "subnet", "vpc"] : "${local.ec2_arn}:${kind}/*"],
         [for sg in aws_security_group.quarantine : "${local.ec2_arn}:security-group/${sg.id}"],
       )
     }
-  }
-
-  dynamic "statement" {
-    for_each = local.isolate_enabled ? [1] : []
-    content {
-      sid       = "EnableTerminationProtection"
+    EnableTerminationProtection = {
+      enabled   = local.isolate_enabled, effect = "Allow", conditions = []
       actions   = ["ec2:ModifyInstanceAttribute"]
       resources = ["${local.ec2_arn}:instance/*"]
     }
-  }
-
-  dynamic "statement" {
-    for_each = local.isolate_enabled ? [1] : []
-    content {
-      sid       = "SnapshotAttachedVolumes"
+    SnapshotAttachedVolumes = {
+      enabled   = local.isolate_enabled, effect = "Allow", conditions = []
       actions   = ["ec2:CreateSnapshot"]
       resources = ["${local.ec2_arn}:volume/*"]
     }
-  }
-
-  dynamic "statement" {
-    for_each = local.isolate_enabled ? [1] : []
-    content {
-      sid       = "CreateEvidenceSnapshotsTagged"
-      actions   = ["ec2:CreateSnapshot"]
-      resources = ["arn:${local.partition}:ec2:${local.region}::snapshot/*"]
-
-      condition {
-        test     = "Null"
-        variable = "aws:RequestTag/gd-response:finding-id"
-        values   = ["false"]
-      }
+    CreateEvidenceSnapshotsTagged = {
+      enabled    = local.isolate_enabled, effect = "Allow"
+      actions    = ["ec2:CreateSnapshot"]
+      resources  = [local.snapshot_arn]
+      conditions = [{ test = "Null", variable = "aws:RequestTag/gd-response:finding-id", values = ["false"] }]
     }
-  }
-
-  dynamic "statement" {
-    for_each = local.isolate_enabled ? [1] : []
-    content {
-      sid       = "TagOnlyWithResponseKeys"
+    TagOnlyWithResponseKeys = {
+      enabled   = local.isolate_enabled, effect = "Allow", conditions = local.own_keys
       actions   = ["ec2:CreateTags"]
       resources = ["${local.ec2_arn}:instance/*", "${local.ec2_arn}:network-interface/*"]
-
-      condition {
-        test     = "ForAllValues:StringLike"
-        variable = "aws:TagKeys"
-        values   = local.tag_keys
-      }
     }
-  }
-
-  dynamic "statement" {
-    for_each = local.isolate_enabled ? [1] : []
-    content {
-      sid       = "TagSnapshotsAtCreation"
-      actions   = ["ec2:CreateTags"]
-      resources = ["arn:${local.partition}:ec2:${local.region}::snapshot/*"]
-
-      condition {
-        test     = "StringEquals"
-        variable = "ec2:CreateAction"
-        values   = ["CreateSnapshot"]
-      }
+    TagSnapshotsAtCreation = {
+      enabled    = local.isolate_enabled, effect = "Allow"
+      actions    = ["ec2:CreateTags"]
+      resources  = [local.snapshot_arn]
+      conditions = [{ test = "StringEquals", variable = "ec2:CreateAction", values = ["CreateSnapshot"] }]
     }
-  }
-
-  dynamic "statement" {
-    for_each = local.key_enabled ? [1] : []
-    content {
-      sid       = "DeactivateUserAccessKeys"
+    DeactivateUserAccessKeys = {
+      enabled   = local.key_enabled, effect = "Allow", conditions = []
       actions   = ["iam:ListAccessKeys", "iam:ListUserTags", "iam:UpdateAccessKey"]
       resources = ["${local.iam_arn}:user/*"]
     }
-  }
-
-  dynamic "statement" {
-    for_each = local.key_enabled ? [1] : []
-    content {
-      sid       = "TagUsersWithResponseKeys"
+    TagUsersWithResponseKeys = {
+      enabled   = local.key_enabled, effect = "Allow", conditions = local.own_keys
       actions   = ["iam:TagUser"]
       resources = ["${local.iam_arn}:user/*"]
-
-      condition {
-        test     = "ForAllValues:StringLike"
-        variable = "aws:TagKeys"
-        values   = local.tag_keys
-      }
     }
-  }
-
-  dynamic "statement" {
-    for_each = local.revoke_enabled ? [1] : []
-    content {
-      sid       = "RevokeRoleSessions"
+    RevokeRoleSessions = {
+      enabled   = local.revoke_enabled, effect = "Allow", conditions = []
       actions   = ["iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy"]
       resources = ["${local.iam_arn}:role/*"]
     }
-  }
-
-  dynamic "statement" {
-    for_each = local.revoke_enabled ? [1] : []
-    content {
-      sid       = "TagRolesWithResponseKeys"
+    TagRolesWithResponseKeys = {
+      enabled   = local.revoke_enabled, effect = "Allow", conditions = local.own_keys
       actions   = ["iam:TagRole"]
       resources = ["${local.iam_arn}:role/*"]
-
-      condition {
-        test     = "ForAllValues:StringLike"
-        variable = "aws:TagKeys"
-        values   = local.tag_keys
-      }
     }
-  }
-
-  # The function never writes policies onto its own role or a service-linked role.
-  dynamic "statement" {
-    for_each = local.revoke_enabled ? [1] : []
-    content {
-      sid       = "NeverRewriteOwnOrServiceRoles"
-      effect    = "Deny"
+    # The function never writes policies onto its own role or a service-linked role.
+    NeverRewriteOwnOrServiceRoles = {
+      enabled   = local.revoke_enabled, effect = "Deny", conditions = []
       actions   = ["iam:PutRolePolicy", "iam:TagRole"]
       resources = ["${local.iam_arn}:role/${local.own_role_name}", "${local.iam_arn}:role/aws-service-role/*"]
     }
-  }
-
-  dynamic "statement" {
-    for_each = local.block_enabled ? [1] : []
-    content {
-      sid = "BlockRemoteAddresses"
-      actions = [
-        "wafv2:GetIPSet",
-        "wafv2:UpdateIPSet",
-        "wafv2:ListTagsForResource",
-        "wafv2:TagResource",
-        "wafv2:UntagResource",
-      ]
+    BlockRemoteAddresses = {
+      enabled   = local.block_enabled, effect = "Allow", conditions = []
+      actions   = ["wafv2:GetIPSet", "wafv2:UpdateIPSet", "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource"]
       resources = [var.blocked_ip_set_arn]
     }
+    NoteOnFinding = {
+      enabled   = true, effect = "Allow", conditions = []
+      actions   = ["guardduty:UpdateFindingsFeedback"]
+      resources = ["arn:${local.partition}:guardduty:${local.region}:${local.account_id}:detector/${var.detector_id}"]
+    }
+    NoteOnSecurityHubFinding = {
+      enabled   = true, effect = "Allow", conditions = []
+      actions   = ["securityhub:BatchUpdateFindings"]
+      resources = ["arn:${local.partition}:securityhub:${local.region}:${local.account_id}:hub/default"]
+    }
+    NotifyAlertTopic = {
+      enabled   = true, effect = "Allow", conditions = []
+      actions   = ["sns:Publish"]
+      resources = [var.alerts_topic_arn]
+    }
+    EncryptForAlertTopic = {
+      enabled    = true, effect = "Allow"
+      actions    = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources  = [var.kms_key_arn]
+      conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["sns.${local.region}.amazonaws.com"] }]
+    }
   }
+}
 
-  statement {
-    sid       = "NoteOnFinding"
-    actions   = ["guardduty:UpdateFindingsFeedback"]
-    resources = ["arn:${local.partition}:guardduty:${local.region}:${local.account_id}:detector/${var.detector_id}"]
-  }
+data "aws_iam_policy_document" "response" {
+  dynamic "statement" {
+    for_each = { for sid, row in local.permissions : sid => row if row.enabled }
 
-  statement {
-    sid       = "NoteOnSecurityHubFinding"
-    actions   = ["securityhub:BatchUpdateFindings"]
-    resources = ["arn:${local.partition}:securityhub:${local.region}:${local.account_id}:hub/default"]
-  }
+    content {
+      sid       = statement.key
+      effect    = statement.value.effect
+      actions   = statement.value.actions
+      resources = statement.value.resources
 
-  statement {
-    sid       = "NotifyAlertTopic"
-    actions   = ["sns:Publish"]
-    resources = [var.alerts_topic_arn]
-  }
+      dynamic "condition" {
+        for_each = statement.value.conditions
 
-  statement {
-    sid       = "EncryptForAlertTopic"
-    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [var.kms_key_arn]
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["sns.${local.region}.amazonaws.com"]
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }

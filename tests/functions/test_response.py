@@ -291,3 +291,36 @@ def test_policy_errors_name_the_key(raw: dict[str, Any], key: str) -> None:
     with pytest.raises(PolicyError) as caught:
         load_policy(raw)
     assert caught.value.key == key
+
+
+@pytest.mark.parametrize(
+    ("finding_type", "steps"),
+    [
+        ("Recon:EC2/Portscan", 4),  # the instance scans others: isolate
+        ("Execution:Runtime/NewBinaryExecuted", 4),  # Runtime Monitoring on an EC2 instance
+        ("Recon:EC2/PortProbeUnprotectedPort", 0),  # the instance is probed: block the prober only
+    ],
+)
+def test_instance_finding_families(finding_type: str, steps: int) -> None:
+    finding = sample(INBOUND_IP)  # inbound connection from 81.2.69.144
+    finding["service"]["additionalInfo"]["sample"] = False
+    finding.update(type=finding_type, severity=8)
+    decision = decide(finding, load_policy({"dry_run": False})).as_dict()
+    isolation = [a for a in decision["actions"] if a["action"] != "block_remote_ip"]
+    assert len(isolation) == steps
+    assert decision["actions"][-1] == {
+        "action": "block_remote_ip",
+        "resource": "81.2.69.144/32",
+        "status": "planned",
+        "reason": None,
+    }
+
+
+def test_private_remote_ip_is_never_blocked() -> None:
+    finding = sample(INBOUND_IP)
+    finding["service"]["additionalInfo"]["sample"] = False
+    finding["service"]["action"]["networkConnectionAction"]["remoteIpDetails"]["ipAddressV4"] = "10.0.0.9"
+    decision = decide(finding, load_policy({"dry_run": False, "actions": {"block_remote_ip": {"min_severity": 1}}}))
+    assert [(a.action, a.status) for a in decision.actions if a.action == "block_remote_ip"] == [
+        ("block_remote_ip", "not_applicable")
+    ]

@@ -35,6 +35,10 @@ ISOLATE_PURPOSES = frozenset(
         "DefenseEvasion",
     }
 )
+# Types outside those purposes that still mean the instance itself misbehaves (it scans others).
+ISOLATE_TYPES = frozenset({"Recon:EC2/Portscan"})
+# Resource parts of instance findings: EC2 (VPC flow logs, DNS) and Runtime (Runtime Monitoring on EC2).
+INSTANCE_TARGETS = frozenset({"EC2", "Runtime"})
 # One instance isolation is four recorded steps, all governed by `actions.isolate_instance`.
 # Containment first, then evidence: the order the executor runs them in.
 ISOLATION_STEPS = ("isolate_network", "protect_termination", "snapshot_volumes", "tag_instance")
@@ -152,8 +156,9 @@ def _key_actions(finding: Finding, policy: Policy) -> list[Action]:
 
 def _family_actions(finding: Finding, policy: Policy) -> list[Action] | None:
     purpose, target = _type_parts(finding.type)
-    if target == "EC2" and finding.resource_type == "Instance":
-        actions = _instance_actions(finding, policy) if purpose in ISOLATE_PURPOSES else []
+    if target in INSTANCE_TARGETS and finding.resource_type == "Instance":
+        isolate = purpose in ISOLATE_PURPOSES or finding.type in ISOLATE_TYPES
+        actions = _instance_actions(finding, policy) if isolate else []
         actions += _ip_action(finding, policy)
         return actions or None
     if target == "IAMUser" or "InstanceCredentialExfiltration" in finding.type:

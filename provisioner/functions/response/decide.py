@@ -51,7 +51,6 @@ class Action:
     resource: str
     status: str
     reason: str | None = None
-    policy: str = ""  # the policy entry that governs it (actions.<name>)
 
     def as_dict(self) -> dict[str, Any]:
         return {"action": self.action, "resource": self.resource, "status": self.status, "reason": self.reason}
@@ -104,7 +103,7 @@ def _instance_actions(finding: Finding, policy: Policy) -> list[Action]:
         raise MalformedFinding(f"EC2 finding without a valid instance id ({instance_id!r})")
     exempt = finding.instance_tags.get(policy.exempt_tag_key) == policy.exempt_tag_value
     status, reason = _status(finding, policy, "isolate_instance", exempt)
-    return [Action(step, instance_id, status, reason, "isolate_instance") for step in ISOLATION_STEPS]
+    return [Action(step, instance_id, status, reason) for step in ISOLATION_STEPS]
 
 
 def remote_ip(finding: Finding) -> str | None:
@@ -129,11 +128,11 @@ def _ip_action(finding: Finding, policy: Policy) -> list[Action]:
     try:
         address = ipaddress.IPv4Address(ip)
     except ValueError:
-        return [Action("block_remote_ip", ip, "not_applicable", "not an IPv4 address", "block_remote_ip")]
+        return [Action("block_remote_ip", ip, "not_applicable", "not an IPv4 address")]
     if not address.is_global:
-        return [Action("block_remote_ip", ip, "not_applicable", "not a public address", "block_remote_ip")]
+        return [Action("block_remote_ip", ip, "not_applicable", "not a public address")]
     status, reason = _status(finding, policy, "block_remote_ip", False)
-    return [Action("block_remote_ip", f"{address}/32", status, reason, "block_remote_ip")]
+    return [Action("block_remote_ip", f"{address}/32", status, reason)]
 
 
 def _key_actions(finding: Finding, policy: Policy) -> list[Action]:
@@ -144,14 +143,14 @@ def _key_actions(finding: Finding, policy: Policy) -> list[Action]:
         raise MalformedFinding("IAM finding without accessKeyDetails.userName")
     if user_type == "AssumedRole" or "InstanceCredentialExfiltration" in finding.type:
         status, reason = _status(finding, policy, "revoke_role_sessions", False)
-        return [Action("revoke_role_sessions", user, status, reason, "revoke_role_sessions")]
+        return [Action("revoke_role_sessions", user, status, reason)]
     if user_type != "IAMUser":
-        return [Action("deactivate_access_key", user, "not_applicable", f"user type {user_type!r}", "")]
+        return [Action("deactivate_access_key", user, "not_applicable", f"user type {user_type!r}")]
     if not isinstance(key_id, str) or not ACCESS_KEY_RE.match(key_id) or not key_id.startswith("AKIA"):
         why = "not a long-term access key (AKIA...)"
-        return [Action("deactivate_access_key", f"{user}/{key_id}", "not_applicable", why, "")]
+        return [Action("deactivate_access_key", f"{user}/{key_id}", "not_applicable", why)]
     status, reason = _status(finding, policy, "deactivate_access_key", False)
-    return [Action("deactivate_access_key", f"{user}/{key_id}", status, reason, "deactivate_access_key")]
+    return [Action("deactivate_access_key", f"{user}/{key_id}", status, reason)]
 
 
 def _family_actions(finding: Finding, policy: Policy) -> list[Action] | None:

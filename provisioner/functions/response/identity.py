@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from provisioner.functions.common import error_code
 from provisioner.functions.response.outcome import (
     ALREADY,
     DONE,
@@ -17,7 +18,6 @@ from provisioner.functions.response.outcome import (
     Context,
     Outcome,
     aws_tags,
-    error_code,
     tag_map,
 )
 

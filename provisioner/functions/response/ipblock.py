@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from provisioner.functions.response.outcome import ALREADY, DONE, FAILED, TAG_PREFIX, Context, Outcome, error_code
+from provisioner.functions.common import error_code
+from provisioner.functions.response.outcome import ALREADY, DONE, FAILED, TAG_PREFIX, Context, Outcome
 
 BLOCK_TAG = TAG_PREFIX + "block:"
 # A WAF resource holds at most 50 tags; the stack's own tags need room too.

@@ -62,14 +62,6 @@ class Context:
         return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def error_code(exc: Exception) -> str:
-    """The AWS error code of a botocore ClientError ('' for anything else)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
-
-
 def aws_tags(pairs: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(pairs.items())]
 

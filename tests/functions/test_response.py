@@ -324,3 +324,23 @@ def test_private_remote_ip_is_never_blocked() -> None:
     assert [(a.action, a.status) for a in decision.actions if a.action == "block_remote_ip"] == [
         ("block_remote_ip", "not_applicable")
     ]
+
+
+def test_exempt_user_vanished_key_and_own_role_are_left_alone(world: World) -> None:
+    policy = {"actions": {"deactivate_access_key": {"enabled": True, "min_severity": 5}}}
+    finding = world.finding(sample(IAM_USER))
+    world.clients.iam.tag_user(UserName=world.user, Tags=[{"Key": "SecurityResponse", "Value": "exempt"}])
+    assert _statuses(world.run(finding, **policy))["deactivate_access_key"] == "exempt"
+    assert world.key_status() == "Active"
+
+    world.clients.iam.untag_user(UserName=world.user, TagKeys=["SecurityResponse"])
+    world.clients.iam.delete_access_key(UserName=world.user, AccessKeyId=world.key)
+    gone = world.run(finding, **policy)
+    assert _statuses(gone)["deactivate_access_key"] == "resource_missing"
+    assert gone["skipped_reason"] == f"no action taken: access key {world.key} of {world.user} no longer exists"
+
+    own = world.finding(sample(IAM_USER))
+    own.update(type="UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS", severity=8)
+    own["resource"]["accessKeyDetails"].update(userType="AssumedRole", userName="dso-dev-response-role")
+    refused = world.run(own)
+    assert _statuses(refused)["revoke_role_sessions"] == "not_applicable"

@@ -416,6 +416,10 @@ def load_environment(
         raise SpecError(_origin(key, sources), key, reason) from None
 
     _check_components(project, spec, sources)
+    # Issue 16: inputs naming files (GuardDuty IP lists) or carrying a policy are checked by their own loader.
+    from provisioner.component_inputs import check_component_inputs
+
+    check_component_inputs(project, spec, lambda key: _origin(key, sources))
     if instance is not None:
         spec = spec.stamp(instance, created_at, expires_at, spec_file=shown_env)
     return spec

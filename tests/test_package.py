@@ -27,6 +27,7 @@ def test_builds_are_byte_identical_and_hashed_like_filebase64sha256(tmp_path: Pa
             "waf_normalizer",
             "guardduty_normalizer",
             "opensearch_configurator",
+            "guardduty_response",
         }
     )
     for name, package in first.items():

@@ -12,6 +12,11 @@ locals {
   detector_arn = "arn:${local.partition}:guardduty:${local.region}:${local.account_id}:detector/${local.detector_id}"
   bucket_name  = "${var.name_prefix}-guardduty-${local.account_id}-${local.region}"
   bucket_arn   = "arn:${local.partition}:s3:::${local.bucket_name}"
+  ip_list_files = merge(
+    var.trusted_ip_list_file == "" ? {} : { trusted = var.trusted_ip_list_file },
+    { for i, f in var.threat_ip_list_files : "threat-${i}" => f },
+  )
+  ip_list_urls = { for k, o in aws_s3_object.ip_list : k => "https://s3.amazonaws.com/${o.bucket}/${o.key}" }
 }
 
 # ---------------------------------------------------------------- detector
@@ -33,24 +38,38 @@ resource "aws_guardduty_detector_feature" "this" {
   status      = "ENABLED"
 }
 
+# IP lists kept in the repository (paths relative to the project root, format checked by provision when the spec
+# loads): uploaded next to the exported findings, encrypted with the stack key, then activated below.
+resource "aws_s3_object" "ip_list" {
+  for_each = local.ip_list_files
+
+  bucket                 = module.bucket.id
+  key                    = "ip-lists/${each.key}.txt"
+  content                = file("${path.module}/../../${each.value}")
+  content_type           = "text/plain"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = var.kms_key_arn
+  tags                   = var.tags
+}
+
 resource "aws_guardduty_ipset" "trusted" {
-  count = var.trusted_ip_set_location == "" ? 0 : 1
+  count = var.trusted_ip_set_location == "" && var.trusted_ip_list_file == "" ? 0 : 1
 
   name        = "${var.name_prefix}-trusted-ips"
   detector_id = local.detector_id
   format      = "TXT"
-  location    = var.trusted_ip_set_location
+  location    = var.trusted_ip_list_file == "" ? var.trusted_ip_set_location : local.ip_list_urls["trusted"]
   activate    = true
   tags        = var.tags
 }
 
 resource "aws_guardduty_threatintelset" "this" {
-  count = length(var.threat_intel_set_locations)
+  count = length(var.threat_intel_set_locations) + length(var.threat_ip_list_files)
 
   name        = "${var.name_prefix}-threat-intel-${count.index}"
   detector_id = local.detector_id
   format      = "TXT"
-  location    = var.threat_intel_set_locations[count.index]
+  location    = concat(var.threat_intel_set_locations, [for i, _ in var.threat_ip_list_files : local.ip_list_urls["threat-${i}"]])[count.index]
   activate    = true
   tags        = var.tags
 }

@@ -140,6 +140,28 @@ variable "threat_intel_set_locations" {
   }
 }
 
+variable "trusted_ip_list_file" {
+  description = "Trusted-IP list in the repository (path from the project root, one IPv4 address or CIDR per line); uploaded and activated. Empty = none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.trusted_ip_list_file == "" || can(regex("^[A-Za-z0-9_][A-Za-z0-9_./-]*$", var.trusted_ip_list_file))
+    error_message = "The trusted_ip_list_file must be a relative path inside the project."
+  }
+}
+
+variable "threat_ip_list_files" {
+  description = "Threat lists in the repository (paths from the project root, one IPv4 address or CIDR per line); uploaded and activated. With threat_intel_set_locations at most 6."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.threat_ip_list_files) <= 6 && alltrue([for f in var.threat_ip_list_files : can(regex("^[A-Za-z0-9_][A-Za-z0-9_./-]*$", f))])
+    error_message = "At most 6 threat_ip_list_files, each a relative path inside the project."
+  }
+}
+
 variable "findings_retention_days" {
   description = "Days exported findings are kept in S3."
   type        = number

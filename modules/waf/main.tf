@@ -48,6 +48,28 @@ resource "aws_wafv2_web_acl" "this" {
     }
   }
 
+  # Addresses the GuardDuty response adds (with an expiry it tracks); any match is blocked.
+  rule {
+    name     = "guardduty-response-blocked-ips"
+    priority = length(var.managed_rule_groups) + 1
+
+    action {
+      block {}
+    }
+
+    statement {
+      ip_set_reference_statement {
+        arn = aws_wafv2_ip_set.blocked.arn
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${local.acl_name}-blocked-ips"
+      sampled_requests_enabled   = true
+    }
+  }
+
   dynamic "rule" {
     for_each = var.managed_rule_groups
     content {
@@ -77,6 +99,20 @@ resource "aws_wafv2_web_acl" "this" {
     cloudwatch_metrics_enabled = true
     metric_name                = local.acl_name
     sampled_requests_enabled   = true
+  }
+}
+
+# Starts empty; the response Lambda owns its addresses (and tags each with its expiry), Terraform only the set.
+resource "aws_wafv2_ip_set" "blocked" {
+  name               = "${var.name_prefix}-blocked-ips"
+  description        = "Remote addresses blocked by the GuardDuty response, each with an expiry tag"
+  scope              = var.scope
+  ip_address_version = "IPV4"
+  addresses          = []
+  tags               = var.tags
+
+  lifecycle {
+    ignore_changes = [addresses, tags]
   }
 }
 

@@ -17,3 +17,8 @@ output "firehose_stream_arn" {
   description = "ARN of the aws-waf-logs-* Firehose stream."
   value       = aws_kinesis_firehose_delivery_stream.this.arn
 }
+
+output "blocked_ip_set_arn" {
+  description = "WAFv2 IP set the web ACL blocks; the GuardDuty response adds remote addresses to it."
+  value       = aws_wafv2_ip_set.blocked.arn
+}

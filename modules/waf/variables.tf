@@ -84,7 +84,7 @@ variable "scope" {
 
 # WCU per AWS managed rule group (AWS WAF developer guide); a web ACL may use 1500 WCU without extra charges.
 variable "managed_rule_groups" {
-  description = "AWS managed rule groups, evaluated in this order after the rate-based rule. Total WCU (see README) plus 2 for the rate rule must stay <= 1500."
+  description = "AWS managed rule groups, evaluated in this order after the rate-based rule. Total WCU (see README) plus 3 for the rate rule and the response block list must stay <= 1500."
   type        = list(string)
   default = [
     "AWSManagedRulesAmazonIpReputationList",
@@ -107,13 +107,13 @@ variable "managed_rule_groups" {
   }
 
   validation {
-    condition = 2 + sum(concat([0], [for g in var.managed_rule_groups : lookup({
+    condition = 3 + sum(concat([0], [for g in var.managed_rule_groups : lookup({
       AWSManagedRulesCommonRuleSet          = 700, AWSManagedRulesSQLiRuleSet = 200, AWSManagedRulesKnownBadInputsRuleSet = 200,
       AWSManagedRulesAmazonIpReputationList = 25, AWSManagedRulesAnonymousIpList = 50, AWSManagedRulesLinuxRuleSet = 200,
       AWSManagedRulesUnixRuleSet            = 100, AWSManagedRulesPHPRuleSet = 100, AWSManagedRulesWordPressRuleSet = 100,
       AWSManagedRulesAdminProtectionRuleSet = 100, AWSManagedRulesWindowsRuleSet = 200,
     }, g, 0)])) <= 1500
-    error_message = "The managed rule groups exceed the 1500 WCU web ACL capacity (2 WCU are used by the rate-based rule); see the WCU table in the README."
+    error_message = "The managed rule groups exceed the 1500 WCU web ACL capacity (3 WCU are used by the rate-based rule and the response block list); see the WCU table in the README."
   }
 
   validation {

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from provisioner.errors import ProvisionError
+from provisioner.functions.common import error_code as error_code  # one helper, shared with the Lambdas
 
 
 @cache
@@ -30,12 +31,6 @@ def client(service: str, region: str) -> Any:
     config = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=60)
     with _CLIENT_LOCK:
         return _session(region).client(service, config=config)
-
-
-def error_code(exc: Exception) -> str:
-    """The AWS error code of a botocore ClientError (e.g. `NoSuchBucket`), '' for anything else."""
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
 def aws_error(action: str, exc: Exception) -> ProvisionError:

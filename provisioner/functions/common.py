@@ -67,3 +67,9 @@ def clip(value: str, limit: int) -> str:
 def as_dict(value: Any) -> dict[str, Any]:
     """The value if it is a JSON object, else an empty one (hostile inputs put lists or nulls anywhere)."""
     return value if isinstance(value, dict) else {}
+
+
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ClientError (e.g. `NoSuchBucket`), '' for anything else."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""

@@ -14,6 +14,7 @@ import typer
 import typer._click.core
 import typer.core
 
+from provisioner.commands import rules
 from provisioner.errors import EXIT_INTERRUPTED, InputError, ProvisionError
 
 if TYPE_CHECKING:
@@ -364,6 +365,7 @@ findings_app = typer.Typer(
 logs_app = typer.Typer(help="Normalise AWS security logs to Elastic Common Schema.", no_args_is_help=True)
 app.add_typer(findings_app, name="findings")
 app.add_typer(logs_app, name="logs")
+app.add_typer(rules.app, name="rules")
 
 
 class ScanTool(str, Enum):

@@ -64,8 +64,13 @@ class Node:
 # ---------------------------------------------------------------- values
 
 
+_STAR = "\0*"  # wildcard tokens; a literal '*' or '?' stays a plain string
+_ONE = "\0?"
+_WILD = (_STAR, _ONE)
+
+
 def _glob_tokens(value: str) -> list[str]:
-    """Split a Sigma string into literal chunks and '*'/'?' wildcards (a backslash escapes them)."""
+    """Split a Sigma string into literal chunks and wildcard tokens (a backslash escapes '*', '?' and itself)."""
     out: list[str] = []
     literal: list[str] = []
     i = 0
@@ -79,7 +84,7 @@ def _glob_tokens(value: str) -> list[str]:
             if literal:
                 out.append("".join(literal))
                 literal = []
-            out.append(ch)
+            out.append(_STAR if ch == "*" else _ONE)
         else:
             literal.append(ch)
         i += 1
@@ -91,29 +96,26 @@ def _glob_tokens(value: str) -> list[str]:
 def _string_match(value: str, mods: set[str], cased: bool) -> Match:
     tokens = _glob_tokens(value)
     if "contains" in mods or "endswith" in mods:
-        tokens.insert(0, "*")
+        tokens.insert(0, _STAR)
     if "contains" in mods or "startswith" in mods:
-        tokens.append("*")
-    literal = [t for t in tokens if t not in ("*", "?")]
-    text = "".join(literal)
-    if not cased:
-        text = text.lower()
-    wild = [t for t in tokens if t in ("*", "?")]
-    if not wild:
+        tokens.append(_STAR)
+    literal = [t for t in tokens if t not in _WILD]
+    text = "".join(literal) if cased else "".join(literal).lower()
+    if len(literal) == len(tokens):
         return Match("eq", text, cased)
-    if "?" not in wild and len(literal) <= 1:
-        stars = (tokens[0] == "*", tokens[-1] == "*")
-        if len(tokens) == len(literal) + wild.count("*") and wild.count("*") == sum(stars):
-            kind = {(True, True): "contains", (False, True): "prefix", (True, False): "suffix"}[stars]
+    if _ONE not in tokens and len(literal) == 1:
+        shape = (tokens[0] == _STAR, tokens[-1] == _STAR, len(tokens))
+        kind = {(True, True, 3): "contains", (False, True, 2): "prefix", (True, False, 2): "suffix"}.get(shape)
+        if kind:
             return Match(kind, text, cased)
     flags = 0 if cased else re.IGNORECASE
     compiled = re.compile(_glob_regex(tokens), flags | re.DOTALL)
-    wildcard = "".join(t if t in ("*", "?") else _escape_wildcard(t) for t in tokens)
+    wildcard = "".join("*" if t == _STAR else "?" if t == _ONE else _escape_wildcard(t) for t in tokens)
     return Match("glob", (compiled, wildcard), cased)
 
 
 def _glob_regex(tokens: list[str]) -> str:
-    return "".join(".*" if t == "*" else "." if t == "?" else re.escape(t) for t in tokens)
+    return "".join(".*" if t == _STAR else "." if t == _ONE else re.escape(t) for t in tokens)
 
 
 def _escape_wildcard(text: str) -> str:

@@ -1,0 +1,182 @@
+"""The Sigma catalogue: every rule loads, fires on its positive cases and not on its negatives; bad rule files are
+refused as `file: key: reason`, exit 2; the CLI prints matches and coverage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from provisioner.cli import app
+from provisioner.rules.catalogue import Catalogue
+from provisioner.rules.coverage import STRATUS_AWS, coverage
+from provisioner.rules.evaluate import getter, text
+from provisioner.rules.events import normalise_records
+from provisioner.rules.loader import load_catalogue
+from provisioner.rules.selftest import run_cases
+
+REPO = Path(__file__).resolve().parents[2]
+RULES = REPO / "rules"
+CASES = REPO / "tests" / "data" / "rules" / "cases"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue(RULES, REPO)
+
+
+def test_every_rule_fires_on_its_positives_and_not_on_its_negatives(catalogue: Catalogue) -> None:
+    report = run_cases(catalogue, CASES)
+    assert report.failures == []
+    assert report.checked >= 2 * len(catalogue.alerting)
+    assert {p.stem for p in CASES.glob("*.json")} == {r.name for r in catalogue.alerting}
+
+
+def test_every_rule_documents_triage_fields_and_attack(catalogue: Catalogue) -> None:
+    for rule in catalogue.alerting:
+        assert set(rule.triage) == {"goal", "strategy", "triage", "response"}, rule.name
+        assert rule.fields and rule.tactics and rule.techniques, rule.name
+
+
+def test_the_five_replaced_monitors_are_rules(catalogue: Catalogue) -> None:
+    names = {r.name for r in catalogue.alerting}
+    replaced = {
+        "cloudtrail-console-login-failures",
+        "cloudtrail-iam-changes",
+        "cloudtrail-root-activity",
+        "guardduty-high-severity",
+        "waf-block-spike",
+    }
+    assert replaced <= names
+    assert not (REPO / "modules" / "opensearch" / "dashboards" / "monitors").exists()
+
+
+def test_thresholds_fire_at_the_threshold_and_not_one_below(catalogue: Catalogue) -> None:
+    """Each correlation's first positive case is a burst of exactly the threshold, its first negative one less."""
+    for rule in catalogue.alerting:
+        if rule.correlation is None:
+            continue
+        data = json.loads((CASES / f"{rule.name}.json").read_text())
+        needed = rule.correlation.threshold + (rule.correlation.op == "gt")
+        assert _size(rule.correlation.field, data["positive"][0]) == needed, rule.name
+        assert _size(rule.correlation.field, data["negative"][0]) == needed - 1, rule.name
+
+
+def _size(field: str | None, records: list[dict[str, Any]]) -> int:
+    """Events in a scenario, or (value_count) distinct values of the counted field."""
+    events, _ = normalise_records(records)
+    if field is None:
+        return len(events)
+    return len({text(v) for _, doc in events for v in getter(field)(doc)})
+
+
+def test_stratus_aws_techniques_are_all_covered(catalogue: Catalogue) -> None:
+    report = coverage(catalogue)
+    missing = [tid for tid, names in report["stratus"]["techniques"].items() if not names]
+    assert missing == []
+    assert report["stratus"]["total"] == len(STRATUS_AWS)
+    claimed = {tid for r in catalogue.rules for tid in r.stratus}
+    assert claimed <= set(STRATUS_AWS), claimed - set(STRATUS_AWS)
+
+
+_GOOD = (RULES / "cloudtrail" / "cloudtrail-password-policy-change.yml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"),
+    [
+        (_GOOD.replace("  condition: selection", "  condition: [selection\n bad: ]"), "line", "YAML syntax error"),
+        (
+            _GOOD.replace("event.action:", "event.action|startswit:"),
+            "detection.selection.event.action|startswit",
+            "unknown modifier 'startswit'",
+        ),
+        (_GOOD.replace("level: medium\n", ""), "level", "required"),
+        (_GOOD.replace("level: medium", "level: severe"), "level", "'severe' is not one of"),
+        (
+            _GOOD.replace("event.provider:", "event.providr:"),
+            "detection.selection.event.providr",
+            "not indexed by the cloudtrail normaliser",
+        ),
+        (
+            _GOOD.replace("condition: selection", "condition: selection and filter"),
+            "detection.condition",
+            "unknown selection 'filter'",
+        ),
+        (
+            _GOOD.replace("event.action:", "event.action|gt:"),
+            "detection.selection.event.action|gt",
+            "needs a numeric field",
+        ),
+    ],
+)
+def test_bad_rule_files_are_refused_with_file_key_reason(tmp_path: Path, text: str, key: str, reason: str) -> None:
+    (tmp_path / "bad.yml").write_text(text)
+    result = runner.invoke(app, ["rules", "list", "--rules", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / 'bad.yml'}: {key}"), line
+    assert reason in line, line
+
+
+def test_rules_test_prints_matches_as_json(tmp_path: Path) -> None:
+    data = json.loads((CASES / "cloudtrail-console-login-failures.json").read_text())
+    events = [*data["positive"][0], *json.loads((CASES / "cloudtrail-root-activity.json").read_text())["positive"][0]]
+    path = tmp_path / "trail.json"
+    path.write_text(json.dumps({"Records": events}))
+    result = runner.invoke(app, ["rules", "test", "--rules", str(RULES), "--events", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["events"] == 4
+    by_name = {m["name"]: m for m in out["matches"]}
+    assert set(by_name) == {"cloudtrail-console-login-failures", "cloudtrail-root-activity"}
+    failures = by_name["cloudtrail-console-login-failures"]
+    assert failures["count"] == 1 and failures["groups"] == [{"source.ip": "198.51.100.7"}]
+    assert failures["techniques"] == ["T1110"] and failures["level"] == "medium"
+
+
+def test_rules_test_reads_waf_and_guardduty_files(tmp_path: Path) -> None:
+    waf = json.loads((CASES / "waf-block-spike.json").read_text())["positive"][0]
+    (tmp_path / "waf.log").write_text("\n".join(json.dumps(r) for r in waf))
+    finding = json.loads((CASES / "guardduty-critical-severity.json").read_text())["positive"][0][0]
+    (tmp_path / "gd.json").write_text(json.dumps(finding))
+    args = ["rules", "test", "--rules", str(RULES), "--format", "json"]
+    result = runner.invoke(app, [*args, "--events", str(tmp_path / "waf.log"), "--events", str(tmp_path / "gd.json")])
+    assert result.exit_code == 0, result.output
+    names = {m["name"] for m in json.loads(result.stdout)["matches"]}
+    assert names == {"waf-block-spike", "guardduty-critical-severity"}
+
+
+def test_rules_test_without_events_self_tests_and_fails_on_a_broken_case(tmp_path: Path) -> None:
+    ok = runner.invoke(app, ["rules", "test", "--rules", str(RULES), "--cases", str(CASES)])
+    assert ok.exit_code == 0, ok.output
+    broken = tmp_path / "cases"
+    broken.mkdir()
+    for path in CASES.glob("*.json"):
+        (broken / path.name).write_text(path.read_text())
+    data = json.loads((broken / "cloudtrail-root-activity.json").read_text())
+    data["positive"], data["negative"] = data["negative"], data["positive"]
+    (broken / "cloudtrail-root-activity.json").write_text(json.dumps(data))
+    failed = runner.invoke(app, ["rules", "test", "--rules", str(RULES), "--cases", str(broken)])
+    assert failed.exit_code == 1
+    assert "cloudtrail-root-activity: positive scenario #1 matched 0 time(s)" in failed.stdout
+
+
+def test_list_and_coverage(catalogue: Catalogue) -> None:
+    listed = runner.invoke(app, ["rules", "list", "--rules", str(RULES), "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    assert len(rows) == len(catalogue.alerting)
+    assert rows["waf-block-spike"]["window"] == "event_count >= 2 by source.ip in 600s"
+    assert rows["cloudtrail-root-activity"]["source"] == "cloudtrail"
+    cov = runner.invoke(app, ["rules", "coverage", "--rules", str(RULES), "--format", "json"])
+    assert cov.exit_code == 0, cov.output
+    report = json.loads(cov.stdout)
+    assert "T1562.008" in report["tactics"]["defense-evasion"]
+    assert set(report["sources"]) == {"cloudtrail", "waf", "guardduty"}
+    text = runner.invoke(app, ["rules", "coverage", "--rules", str(RULES)])
+    assert f"{len(STRATUS_AWS)}/{len(STRATUS_AWS)} covered" in text.stdout

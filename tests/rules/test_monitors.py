@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from osmem_server import OsmemServer
 
 from provisioner.functions.logs import index_name
 from provisioner.rules.catalogue import Catalogue
@@ -84,8 +85,7 @@ def _template() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Any]:
-    osmem_server = pytest.importorskip("osmem_server", reason="osmem-server is in the dev extra")
-    server = osmem_server.OsmemServer.start()
+    server = OsmemServer.start()
     try:
         server.request("PUT", "/_index_template/logs", _template())
         yield server

@@ -24,6 +24,12 @@ class OutFormat(str, Enum):
 
 RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Catalogue directory (default: rules/ of the project).")]
 FormatOpt = Annotated[OutFormat, typer.Option("--format", help="Output format.")]
+PlaceholderOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--placeholder", help="NAME=FILE: values of %NAME% for |expand (default rules/placeholders/NAME.txt)."
+    ),
+]
 
 
 def _root() -> Path:
@@ -32,13 +38,24 @@ def _root() -> Path:
     return _project().root
 
 
-def _catalogue(rules: Path | None) -> Catalogue:
+def _placeholders(given: list[str] | None) -> dict[str, list[str]]:
+    from provisioner.rules.loader import read_placeholder
+
+    values = {}
+    for item in given or []:
+        name, sep, file = item.partition("=")
+        if not sep or not name or not file:
+            raise InputError(f"--placeholder {item}: expected NAME=FILE")
+        values[name] = read_placeholder(Path(file))
+    return values
+
+
+def _catalogue(rules: Path | None, placeholders: list[str] | None = None) -> Catalogue:
     from provisioner.rules.loader import load_catalogue
 
-    if rules is not None:
-        return load_catalogue(rules)
-    root = _root()
-    return load_catalogue(root / "rules", root)
+    root = None if rules is not None else _root()
+    directory = rules if rules is not None else _root() / "rules"
+    return load_catalogue(directory, root, _placeholders(placeholders))
 
 
 @app.command("test")
@@ -51,13 +68,14 @@ def test_cmd(
         Path | None, typer.Option("--cases", help="Without --events: rule case files (default tests/data/rules/cases).")
     ] = None,
     rules: RulesOpt = None,
+    placeholder: PlaceholderOpt = None,
     fmt: FormatOpt = OutFormat.text,
 ) -> None:
     """Evaluate every rule on events and print the matches; without --events, self-test every rule."""
     from provisioner.rules.events import load_events
     from provisioner.rules.selftest import evaluate, matches, run_cases
 
-    catalogue = _catalogue(rules)
+    catalogue = _catalogue(rules, placeholder)
     if not events:
         report = run_cases(catalogue, cases or _root() / "tests" / "data" / "rules" / "cases")
         if fmt is OutFormat.json:
@@ -124,11 +142,12 @@ def build_cmd(
     ] = "ALERT_CHANNEL_ID",
     prefix: Annotated[str, typer.Option("--index-prefix", help="Index prefix of the normalisers.")] = "logs",
     rules: RulesOpt = None,
+    placeholder: PlaceholderOpt = None,
 ) -> None:
     """Compile every alerting rule to an OpenSearch Alerting monitor body."""
     from provisioner.rules.compile import build_monitors
 
-    monitors = build_monitors(_catalogue(rules), channel, prefix=prefix)
+    monitors = build_monitors(_catalogue(rules, placeholder), channel, prefix=prefix)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: not a directory")
     out.mkdir(parents=True, exist_ok=True)

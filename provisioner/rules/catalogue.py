@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioner.rules.detection import Node, RuleError, Selection, parse_condition, parse_selection
+from provisioner.rules.detection import Node, Placeholders, RuleError, Selection, parse_condition, parse_selection
 from provisioner.rules.fields import field_type, map_field
 
 LEVELS = ("informational", "low", "medium", "high", "critical")
@@ -146,7 +146,7 @@ def _source(doc: dict[str, Any]) -> str:
     return service
 
 
-def parse_detection_rule(doc: dict[str, Any], file: str, name: str) -> Rule:
+def parse_detection_rule(doc: dict[str, Any], file: str, name: str, placeholders: Placeholders) -> Rule:
     source = _source(doc)
     detection = doc.get("detection")
     if not isinstance(detection, dict):
@@ -154,7 +154,7 @@ def parse_detection_rule(doc: dict[str, Any], file: str, name: str) -> Rule:
     names = [k for k in detection if k not in ("condition", "timeframe")]
     if "timeframe" in detection:
         raise RuleError("detection.timeframe", "deprecated Sigma aggregation: write a correlation rule instead")
-    selections = {n: parse_selection(detection[n], source, f"detection.{n}") for n in names}
+    selections = {n: parse_selection(detection[n], source, f"detection.{n}", placeholders) for n in names}
     condition = parse_condition(detection.get("condition"), names, "detection.condition")
     return Rule(**_common(doc, file, name, source), selections=selections, condition=condition)
 

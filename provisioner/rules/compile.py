@@ -23,6 +23,8 @@ GROUPS_AGG = "groups"
 
 def _match_query(field: str, ftype: str, match: Match) -> dict[str, Any]:
     op, operand = match.op, match.operand
+    if op == "never":
+        return {"bool": {"must_not": [{"match_all": {}}]}}
     if op == "exists":
         clause: dict[str, Any] = {"exists": {"field": field}}
         return clause if operand else {"bool": {"must_not": [clause]}}

@@ -9,13 +9,29 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from provisioner.rules.fields import BOOLEAN, IP, KEYWORD, NUMBER, field_type, map_field
 
 MODIFIERS = frozenset(
-    {"contains", "startswith", "endswith", "all", "re", "i", "cidr", "exists", "gt", "gte", "lt", "lte", "cased"}
+    {
+        "contains",
+        "startswith",
+        "endswith",
+        "all",
+        "re",
+        "i",
+        "cidr",
+        "exists",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "cased",
+        "expand",
+    }
 )
 _NUMERIC_OPS = ("gt", "gte", "lt", "lte")
 _STRING_MODS = ("contains", "startswith", "endswith")
@@ -34,7 +50,7 @@ class RuleError(Exception):
 
 @dataclass(frozen=True)
 class Match:
-    """op: eq, prefix, suffix, contains, glob, re, cidr, exists, null, gt, gte, lt, lte."""
+    """op: eq, prefix, suffix, contains, glob, re, cidr, exists, null, gt, gte, lt, lte; never (empty placeholder)."""
 
     op: str
     operand: Any
@@ -183,7 +199,23 @@ def _match(value: Any, mods: set[str], ftype: str, key: str) -> Match:
     return _string_match(text, mods, "cased" in mods)
 
 
-def parse_check(raw_key: str, values: Any, source: str, key: str) -> Check:
+Placeholders = Mapping[str, Sequence[str]]
+
+
+def _expand(items: list[Any], mods: set[str], ftype: str, placeholders: Placeholders, key: str) -> list[Match]:
+    """`|expand`: `%name%` becomes the placeholder's values; networks in an IP field match as CIDRs."""
+    out: list[Match] = []
+    for item in items:
+        found = re.fullmatch(r"%([A-Za-z0-9_.-]+)%", str(item))
+        if not found:
+            raise RuleError(key, f"|expand takes a placeholder such as %threat_list%, not {item!r}")
+        for value in placeholders.get(found.group(1), ()):
+            cidr = ftype == IP and "/" in value
+            out.append(_match(value, mods | {"cidr"} if cidr else mods, ftype, key))
+    return out or [Match("never", None)]
+
+
+def parse_check(raw_key: str, values: Any, source: str, key: str, placeholders: Placeholders) -> Check:
     name, *mods = str(raw_key).split("|")
     unknown = [m for m in mods if m not in MODIFIERS]
     if unknown:
@@ -196,17 +228,20 @@ def parse_check(raw_key: str, values: Any, source: str, key: str) -> Check:
     items = values if isinstance(values, list) else [values]
     if not items:
         raise RuleError(key, "empty value list")
-    matches = tuple(_match(v, mod_set, ftype, key) for v in items)
+    if "expand" in mod_set:
+        matches = tuple(_expand(items, mod_set - {"expand"}, ftype, placeholders, key))
+    else:
+        matches = tuple(_match(v, mod_set, ftype, key) for v in items)
     return Check(field, ftype, matches, "all" in mod_set)
 
 
-def parse_selection(value: Any, source: str, key: str) -> Selection:
+def parse_selection(value: Any, source: str, key: str, placeholders: Placeholders) -> Selection:
     if isinstance(value, dict):
         if not value:
             raise RuleError(key, "empty selection")
-        return (tuple(parse_check(k, v, source, f"{key}.{k}") for k, v in value.items()),)
+        return (tuple(parse_check(k, v, source, f"{key}.{k}", placeholders) for k, v in value.items()),)
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return tuple(parse_selection(v, source, f"{key}[{i}]")[0] for i, v in enumerate(value))
+        return tuple(parse_selection(v, source, f"{key}[{i}]", placeholders)[0] for i, v in enumerate(value))
     raise RuleError(key, "a selection must be a map of fields or a list of maps (keyword searches are not supported)")
 
 

@@ -111,6 +111,8 @@ def _leaf_test(match: Match, ftype: str) -> Callable[[Any], bool]:
 
 
 def _value_test(match: Match, ftype: str, get: Callable[[Doc], list[Any]]) -> Pred:
+    if match.op == "never":
+        return lambda doc: False
     if match.op in ("exists", "null"):
         present = bool(match.operand) if match.op == "exists" else False
         return lambda doc: bool(get(doc)) is present

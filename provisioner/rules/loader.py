@@ -9,7 +9,7 @@ import yaml
 
 from provisioner.errors import InputError, SpecError
 from provisioner.rules.catalogue import Catalogue, Rule, parse_correlation_rule, parse_detection_rule
-from provisioner.rules.detection import RuleError
+from provisioner.rules.detection import Placeholders, RuleError
 
 
 def _documents(path: Path, label: str) -> list[dict[str, Any]]:
@@ -39,7 +39,7 @@ def _name(doc: dict[str, Any], stem: str, index: int, count: int) -> str:
     raise RuleError("name", "required when a file holds more than one rule")
 
 
-def load_file(path: Path, label: str, known: list[Rule]) -> list[Rule]:
+def load_file(path: Path, label: str, known: list[Rule], placeholders: Placeholders) -> list[Rule]:
     docs = _documents(path, label)
     out: list[Rule] = []
     for i, doc in enumerate(docs):
@@ -48,24 +48,38 @@ def load_file(path: Path, label: str, known: list[Rule]) -> list[Rule]:
             if "correlation" in doc:
                 out.append(parse_correlation_rule(doc, label, name, [*known, *out]))
             else:
-                out.append(parse_detection_rule(doc, label, name))
+                out.append(parse_detection_rule(doc, label, name, placeholders))
         except RuleError as exc:
             key = exc.key if len(docs) == 1 else f"document {i + 1}.{exc.key}"
             raise SpecError(label, key, exc.reason) from None
     return out
 
 
-def load_catalogue(directory: Path, root: Path | None = None) -> Catalogue:
-    """Every rule under `directory`; ids and names must be unique. Files are named relative to `root`."""
+def read_placeholder(path: Path) -> list[str]:
+    """Values of a placeholder file: one per line, `#` comments (GuardDuty's TXT threat-list format)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    return [v for line in lines if (v := line.split("#", 1)[0].strip())]
+
+
+def load_catalogue(directory: Path, root: Path | None = None, placeholders: Placeholders | None = None) -> Catalogue:
+    """Every rule under `directory`; ids and names must be unique. Files are named relative to `root`.
+
+    `|expand` values (`%threat_list%`) come from `directory/placeholders/<name>.txt`; `placeholders` override them.
+    """
     if not directory.is_dir():
         raise InputError(f"{directory}: no rule directory there")
+    defaults = {p.stem: read_placeholder(p) for p in sorted((directory / "placeholders").glob("*.txt"))}
+    placeholders = {**defaults, **(placeholders or {})}
     files = sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
     if not files:
         raise InputError(f"{directory}: no rule files (*.yml) there")
     rules: list[Rule] = []
     for path in files:
         label = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
-        loaded = load_file(path, label, rules)
+        loaded = load_file(path, label, rules, placeholders)
         for rule in loaded:
             for other in rules:
                 if rule.id == other.id:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from provisioner.cli import app
 from provisioner.rules.catalogue import Catalogue
+from provisioner.rules.compile import build_monitors
 from provisioner.rules.coverage import STRATUS_AWS, coverage
 from provisioner.rules.evaluate import getter, text
 from provisioner.rules.events import normalise_records
@@ -180,3 +181,37 @@ def test_list_and_coverage(catalogue: Catalogue) -> None:
     assert set(report["sources"]) == {"cloudtrail", "waf", "guardduty"}
     text = runner.invoke(app, ["rules", "coverage", "--rules", str(RULES)])
     assert f"{len(STRATUS_AWS)}/{len(STRATUS_AWS)} covered" in text.stdout
+
+
+def test_threat_list_placeholder_comes_from_a_file(tmp_path: Path) -> None:
+    login = json.loads((CASES / "cloudtrail-console-login-without-mfa.json").read_text())["negative"][0]
+    login[0]["sourceIPAddress"] = "203.0.113.77"
+    events = tmp_path / "login.json"
+    events.write_text(json.dumps(login))
+    listed = tmp_path / "threats.txt"
+    listed.write_text("# hostile\n203.0.113.0/28  # a CIDR\n203.0.113.77\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing yet\n")
+    args = ["rules", "test", "--rules", str(RULES), "--events", str(events), "--format", "json"]
+
+    def fired(file: Path) -> set[str]:
+        result = runner.invoke(app, [*args, "--placeholder", f"threat_list={file}"])
+        assert result.exit_code == 0, result.output
+        return {m["name"] for m in json.loads(result.stdout)["matches"]}
+
+    assert "cloudtrail-threat-list-access" in fired(listed)
+    assert "cloudtrail-threat-list-access" not in fired(empty)
+    bad = runner.invoke(app, [*args, "--placeholder", "threat_list"])
+    assert bad.exit_code == 2 and "expected NAME=FILE" in bad.stderr
+    catalogue = load_catalogue(RULES, REPO, {"threat_list": []})
+    (monitor,) = [m for m in build_monitors(catalogue, "c") if m["name"] == "cloudtrail-threat-list-access"]
+    assert {"bool": {"must_not": [{"match_all": {}}]}} in _clauses(monitor["inputs"][0]["search"]["query"])
+
+
+def _clauses(node: Any) -> list[Any]:
+    """Every dict nested in a query, for membership checks."""
+    if isinstance(node, dict):
+        return [node, *(c for v in node.values() for c in _clauses(v))]
+    if isinstance(node, list):
+        return [c for v in node for c in _clauses(v)]
+    return []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from provisioner.rules.catalogue import Catalogue, Correlation, Rule
-from provisioner.rules.evaluate import Doc, Pred, compile_node, compile_selection, getter, required_actions, text
+from provisioner.rules.evaluate import Doc, Pred, compile_node, compile_selection, getter, required_values, text
 
 
 @dataclass
@@ -22,36 +23,46 @@ class RuleResult:
         return len(self.groups) if self.rule.correlation else len(self.events)
 
 
+# Fields whose value narrows the rules worth trying on an event, most selective first.
+INDEX_FIELDS = ("event.action", "event.provider", "aws.cloudtrail.user_identity.type")
+
+
 class Engine:
+    """Compiled once per catalogue. Each rule is filed under the first index field whose values it requires, so an
+    event is only tried against the rules filed under its own values, plus the few that require none."""
+
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self.detections = [r for r in catalogue.rules if r.correlation is None]
         self._compiled: dict[str, Pred] = {}
-        # source -> action -> rule names; source -> rules tried on every event of that source
-        self._by_action: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        self._index: dict[str, dict[str, dict[str, list[str]]]] = {}  # source -> field -> value -> rule names
         self._always: dict[str, list[str]] = defaultdict(list)
-        for rule in self.detections:
-            assert rule.condition is not None
-            selections = {n: compile_selection(s) for n, s in rule.selections.items()}
-            self._compiled[rule.name] = compile_node(rule.condition, selections)
-            actions = required_actions(rule.condition, rule)
-            if actions is None:
-                self._always[rule.source].append(rule.name)
-            else:
-                for action in actions:
-                    self._by_action[rule.source][action].append(rule.name)
+        self._getters = {f: getter(f) for f in INDEX_FIELDS}
+        for rule in catalogue.rules:
+            if rule.correlation is None:
+                self._add(rule)
+
+    def _add(self, rule: Rule) -> None:
+        assert rule.condition is not None
+        selections = {n: compile_selection(s) for n, s in rule.selections.items()}
+        self._compiled[rule.name] = compile_node(rule.condition, selections)
+        for field_name in INDEX_FIELDS:
+            values = required_values(rule.condition, rule, field_name)
+            if values is not None:
+                by_value = self._index.setdefault(rule.source, {}).setdefault(field_name, {})
+                for value in values:
+                    by_value.setdefault(value, []).append(rule.name)
+                return
+        self._always[rule.source].append(rule.name)
 
     def match(self, source: str, doc: Doc) -> list[str]:
         """Names of the detection rules one document matches."""
-        event = doc.get("event")
-        action = event.get("action") if isinstance(event, dict) else None
-        candidates = self._always.get(source, [])
-        if isinstance(action, str):
-            indexed = self._by_action.get(source, {}).get(action.lower())
-            if indexed:
-                candidates = [*indexed, *candidates]
+        candidates = list(self._always.get(source, ()))
+        for field_name, by_value in self._index.get(source, {}).items():
+            for value in self._getters[field_name](doc):
+                if isinstance(value, str):
+                    candidates.extend(by_value.get(value.lower(), ()))
         compiled = self._compiled
-        return [name for name in candidates if compiled[name](doc)]
+        return [name for name in dict.fromkeys(candidates) if compiled[name](doc)]
 
     def run(self, events: list[tuple[str, Doc]]) -> dict[str, RuleResult]:
         """Results for every rule of the catalogue (also the ones that matched nothing)."""
@@ -77,11 +88,11 @@ def epoch(doc: Doc) -> float | None:
         return None
 
 
-def _group_keys(correlation: Correlation, doc: Doc) -> tuple[str, ...] | None:
+def _group_keys(getters: list[Callable[[Doc], list[Any]]], doc: Doc) -> tuple[str, ...] | None:
     """The group of a document: the first value of each group-by field (as a terms aggregation keys it)."""
     key = []
-    for name in correlation.group_by:
-        values = [t for v in getter(name)(doc) if (t := text(v)) is not None]
+    for get in getters:
+        values = [t for v in get(doc) if (t := text(v)) is not None]
         if not values:
             return None  # a composite aggregation leaves documents without the field out
         key.append(values[0])
@@ -92,9 +103,10 @@ def correlate(correlation: Correlation, docs: list[Doc]) -> list[dict[str, str]]
     """Groups whose events (or distinct values) within any window of `timespan` reach the threshold."""
     grouped: dict[tuple[str, ...], list[tuple[float, Any]]] = defaultdict(list)
     value_of = getter(correlation.field) if correlation.field else None
+    getters = [getter(name) for name in correlation.group_by]
     for doc in docs:
         stamp = epoch(doc)
-        key = _group_keys(correlation, doc)
+        key = _group_keys(getters, doc)
         if stamp is None or key is None:
             continue
         values = [t for v in value_of(doc) if (t := text(v)) is not None] if value_of else [None]

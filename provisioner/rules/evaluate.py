@@ -17,7 +17,22 @@ from provisioner.rules.fields import BOOLEAN, KEYWORD, NUMBER
 
 Doc = dict[str, Any]
 Pred = Callable[[Doc], bool]
-_ACTION = "event.action"
+
+
+def _fan_out(current: list[Any], keys: list[str]) -> list[Any]:
+    for key in keys:
+        found: list[Any] = []
+        for item in current:
+            if isinstance(item, dict):
+                value = item.get(key)
+                if isinstance(value, list):
+                    found.extend(v for v in value if v is not None)
+                elif value is not None:
+                    found.append(value)
+        if not found:
+            return found
+        current = found
+    return current
 
 
 def getter(path: str) -> Callable[[Doc], list[Any]]:
@@ -25,20 +40,20 @@ def getter(path: str) -> Callable[[Doc], list[Any]]:
     keys = path.split(".")
 
     def get(doc: Doc) -> list[Any]:
-        current: list[Any] = [doc]
-        for key in keys:
-            found: list[Any] = []
-            for item in current:
-                if isinstance(item, dict):
-                    value = item.get(key)
-                    if isinstance(value, list):
-                        found.extend(v for v in value if v is not None)
-                    elif value is not None:
-                        found.append(value)
-            if not found:
-                return found
-            current = found
-        return current
+        # Hot path: nested dicts down to one scalar; the general walk only when a list appears on the way.
+        current: Any = doc
+        for depth, key in enumerate(keys):
+            if type(current) is dict:
+                current = current.get(key)
+                if current is None:
+                    return []
+            elif type(current) is list:
+                return _fan_out(current, keys[depth:])
+            else:
+                return []
+        if type(current) is list:
+            return [v for v in current if v is not None]
+        return [current]
 
     return get
 
@@ -133,14 +148,29 @@ def compile_check(check: Check) -> Pred:
     return lambda doc: combine(t(doc) for t in tests)
 
 
+def _all(preds: list[Pred]) -> Pred:
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        first, second = preds
+        return lambda doc: first(doc) and second(doc)
+    if len(preds) == 3:
+        one, two, three = preds
+        return lambda doc: one(doc) and two(doc) and three(doc)
+    return lambda doc: all(p(doc) for p in preds)
+
+
+def _any(preds: list[Pred]) -> Pred:
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        first, second = preds
+        return lambda doc: first(doc) or second(doc)
+    return lambda doc: any(p(doc) for p in preds)
+
+
 def compile_selection(selection: Selection) -> Pred:
-    branches = [[compile_check(c) for c in checks] for checks in selection]
-    if len(branches) == 1:
-        only = branches[0]
-        if len(only) == 1:
-            return only[0]
-        return lambda doc: all(p(doc) for p in only)
-    return lambda doc: any(all(p(doc) for p in checks) for checks in branches)
+    return _any([_all([compile_check(c) for c in checks]) for checks in selection])
 
 
 def compile_node(node: Node, selections: dict[str, Pred]) -> Pred:
@@ -150,17 +180,15 @@ def compile_node(node: Node, selections: dict[str, Pred]) -> Pred:
     if node.kind == "not":
         inner = parts[0]
         return lambda doc: not inner(doc)
-    if node.kind == "and":
-        return lambda doc: all(p(doc) for p in parts)
-    return lambda doc: any(p(doc) for p in parts)
+    return _all(parts) if node.kind == "and" else _any(parts)
 
 
-def required_actions(node: Node, rule: Rule) -> frozenset[str] | None:
-    """Lower-cased event.action values the rule needs (None: it may match any action)."""
+def required_values(node: Node, rule: Rule, field: str) -> frozenset[str] | None:
+    """Lower-cased values of `field` one of which the rule needs (None: it may match without any of them)."""
     if node.kind == "sel":
         found: set[str] = set()
         for checks in rule.selections[node.name]:
-            plain = [c for c in checks if c.field == _ACTION and not c.match_all]
+            plain = [c for c in checks if c.field == field and c.ftype == KEYWORD and not c.match_all]
             usable = [c for c in plain if all(m.op == "eq" and not m.cased for m in c.matches)]
             if not usable:
                 return None
@@ -168,7 +196,7 @@ def required_actions(node: Node, rule: Rule) -> frozenset[str] | None:
         return frozenset(found)
     if node.kind == "not":
         return None
-    parts = [required_actions(c, rule) for c in node.children]
+    parts = [required_values(c, rule, field) for c in node.children]
     if node.kind == "and":
         known = [p for p in parts if p is not None]
         return min(known, key=len) if known else None

@@ -215,3 +215,44 @@ def _clauses(node: Any) -> list[Any]:
     if isinstance(node, list):
         return [c for v in node for c in _clauses(v)]
     return []
+
+
+DATA = REPO / "tests" / "data"
+# Real records (Elastic's integration test logs): the exact set of rules each file must raise, nothing more.
+REAL_EVENTS = {
+    "rules/elastic/test-add-permission-json.log": set(),  # Lambda permission for sns.amazonaws.com, not "*"
+    "rules/elastic/test-attach-user-policy-json.log": {
+        "cloudtrail-iam-admin-policy-attached",
+        "cloudtrail-iam-changes",
+    },
+    "rules/elastic/test-authorize-security-group-ingress-json.log": {"cloudtrail-security-group-change"},  # /24 only
+    "rules/elastic/test-batch-get-secret-value-json.log": {"cloudtrail-secretsmanager-batch-retrieval"},
+    "rules/elastic/test-create-trust-anchor-json.log": {"cloudtrail-rolesanywhere-trust-anchor"},
+    "rules/elastic/test-delete-detector-json.log": {"cloudtrail-guardduty-tampering"},
+    "rules/elastic/test-delete-flow-log-json.log": {"cloudtrail-vpc-flow-logs-deleted"},
+    "rules/elastic/test-delete-resolver-query-log-config-json.log": {"cloudtrail-dns-query-logs-deleted"},
+    "rules/elastic/test-get-parameters-json.log": set(),  # one read without decryption
+    "rules/elastic/test-get-password-data-json.log": {"cloudtrail-ec2-get-password-data"},
+    "rules/elastic/test-modify-db-snapshot-attributte-json.log": set(),  # valuesToRemove: un-sharing
+    "rules/elastic/test-modify-image-attribute-json.log": set(),  # launchPermission.remove
+    "rules/elastic/test-modify-snapshot-attribute-json.log": set(),  # createVolumePermission.remove
+    "rules/elastic/test-send-ssh-public-key-json.log": {"cloudtrail-ec2-instance-connect"},
+    "rules/elastic/test-start-session-json.log": {"cloudtrail-ssm-command-or-session"},
+    "rules/elastic/test-update-assume-role-policy-json.log": {"cloudtrail-iam-changes"},
+    "rules/elastic/test-update-trail-json.log": {"cloudtrail-trail-tampering"},
+    "cloudtrail/test-assume-role-aws-service-json.log": set(),
+    "cloudtrail/test-console-login-json.log": {"cloudtrail-console-login-without-mfa"},
+    "waf/test-waf.log": {"waf-block-spike"},
+    "guardduty/test-guard_duty.log": {"guardduty-high-severity"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_EVENTS))
+def test_real_events_raise_exactly_the_expected_rules(name: str) -> None:
+    result = runner.invoke(
+        app, ["rules", "test", "--rules", str(RULES), "--events", str(DATA / name), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["skipped"] == 0 and out["events"] >= 1
+    assert {m["name"] for m in out["matches"]} == REAL_EVENTS[name]

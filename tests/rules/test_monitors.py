@@ -20,6 +20,7 @@ from provisioner.rules.engine import Engine, epoch
 from provisioner.rules.events import Event, normalise_records
 from provisioner.rules.fields import FLAT_OBJECTS
 from provisioner.rules.loader import load_catalogue
+from tests.rules.test_catalogue import REAL_EVENTS
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = REPO / "tests" / "data" / "rules" / "cases"
@@ -94,11 +95,15 @@ def engine() -> Iterator[Any]:
 
 
 def _scenarios() -> list[tuple[str, list[dict[str, Any]]]]:
+    """Every case scenario, and every real log file of test_catalogue.REAL_EVENTS as one scenario."""
     out = []
     for path in sorted(CASES.glob("*.json")):
         data = json.loads(path.read_text())
         for kind in ("positive", "negative"):
             out.extend((f"{path.stem}:{kind}#{n}", records) for n, records in enumerate(data[kind], start=1))
+    for name in sorted(REAL_EVENTS):
+        lines = (REPO / "tests" / "data" / name).read_text().splitlines()
+        out.append((f"real:{name}", [json.loads(line) for line in lines if line.strip()]))
     return out
 
 

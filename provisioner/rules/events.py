@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import InputError
-from provisioner.functions.logs import cloudtrail, normalize_records
+from provisioner.functions.logs import _unwrap_firehose, cloudtrail, normalize_records
 
 Event = tuple[str, dict[str, Any]]
 
@@ -35,8 +35,6 @@ def _expand(records: list[Any]) -> list[Any]:
         if isinstance(rec, dict) and isinstance(rec.get("Findings"), list):
             out.extend(rec["Findings"])
         elif isinstance(rec, dict) and isinstance(rec.get("records"), list) and "invocationId" in rec:
-            from provisioner.functions.logs import _unwrap_firehose
-
             out.extend(_unwrap_firehose([rec])[0])
         else:
             out.append(rec)

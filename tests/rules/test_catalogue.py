@@ -3,6 +3,8 @@ refused as `file: key: reason`, exit 2; the CLI prints matches and coverage."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -256,3 +258,28 @@ def test_real_events_raise_exactly_the_expected_rules(name: str) -> None:
     out = json.loads(result.stdout)
     assert out["skipped"] == 0 and out["events"] >= 1
     assert {m["name"] for m in out["matches"]} == REAL_EVENTS[name]
+
+
+def test_rules_test_reads_every_container(tmp_path: Path) -> None:
+    """S3 gzip object, Firehose transformation event, GetFindings output; unknown records are counted, not fatal."""
+    trail = json.loads((CASES / "cloudtrail-root-activity.json").read_text())["positive"][0]
+    waf = json.loads((CASES / "waf-block-spike.json").read_text())["positive"][0]
+    finding = json.loads((CASES / "guardduty-high-severity.json").read_text())["positive"][0][0]["detail"]
+    (tmp_path / "trail.json.gz").write_bytes(gzip.compress(json.dumps({"Records": trail}).encode()))
+    records = [
+        {"recordId": str(i), "data": base64.b64encode(json.dumps(r).encode()).decode()} for i, r in enumerate(waf)
+    ]
+    (tmp_path / "firehose.json").write_text(json.dumps({"invocationId": "x", "records": records}))
+    (tmp_path / "findings.json").write_text(json.dumps({"Findings": [finding]}))
+    (tmp_path / "junk.log").write_text('{"hello": 1}\nnot json\n')
+    args = ["rules", "test", "--rules", str(RULES), "--format", "json"]
+    for name in ("trail.json.gz", "firehose.json", "findings.json", "junk.log"):
+        args += ["--events", str(tmp_path / name)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["events"], out["skipped"]) == (len(trail) + len(waf) + 1, 2)
+    names = {m["name"] for m in out["matches"]}
+    assert names == {"cloudtrail-root-activity", "waf-block-spike", "guardduty-high-severity"}
+    missing = runner.invoke(app, ["rules", "test", "--rules", str(RULES), "--events", str(tmp_path / "nope.log")])
+    assert missing.exit_code == 2 and "cannot read" in missing.stderr

@@ -29,6 +29,7 @@ class Correlation:
     op: str  # gt | gte
     threshold: int
     field: str | None = None  # value_count: the field whose distinct values are counted
+    generate: bool = False  # Sigma `generate`: the base rules also alert on their own
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Catalogue:
     @property
     def alerting(self) -> list[Rule]:
         """Rules that raise alerts: correlations, and detection rules no correlation consumes (Sigma's default)."""
-        consumed = {n for r in self.rules if r.correlation for n in r.correlation.rules}
+        consumed = {n for r in self.rules if r.correlation and not r.correlation.generate for n in r.correlation.rules}
         return [r for r in self.rules if r.name not in consumed]
 
 
@@ -207,7 +208,10 @@ def _correlation(body: Any, base: list[Rule]) -> tuple[Correlation, str]:
             raise RuleError("correlation.condition.field", "value_count needs an indexed field to count")
         value_field = map_field(value_field, source)
     span = _timespan(body.get("timespan"))
-    return Correlation(kind, tuple(names), tuple(group_by), span, ops[0], threshold, value_field), source
+    generate = body.get("generate", False)
+    if not isinstance(generate, bool):
+        raise RuleError("correlation.generate", "must be true or false")
+    return Correlation(kind, tuple(names), tuple(group_by), span, ops[0], threshold, value_field, generate), source
 
 
 def parse_correlation_rule(doc: dict[str, Any], file: str, name: str, base: list[Rule]) -> Rule:

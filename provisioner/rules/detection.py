@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.rules.fields import BOOLEAN, IP, KEYWORD, NUMBER, field_type, map_field
+from provisioner.rules.fields import BOOLEAN, IP, KEYWORD, NUMBER, field_type, is_flat, map_field
 
 MODIFIERS = frozenset(
     {
@@ -160,7 +160,7 @@ def _typed_operand(value: Any, ftype: str, key: str) -> Any:
     return value
 
 
-def _match(value: Any, mods: set[str], ftype: str, key: str) -> Match:
+def _match(value: Any, mods: set[str], ftype: str, key: str, flat: bool = False) -> Match:
     if value is None:
         return Match("null", None)
     if "exists" in mods:
@@ -182,6 +182,8 @@ def _match(value: Any, mods: set[str], ftype: str, key: str) -> Match:
     if "re" in mods:
         if ftype != KEYWORD:
             raise RuleError(key, "|re needs a string field")
+        if flat:
+            raise RuleError(key, "|re is not supported on flat_object sub-paths by OpenSearch; use wildcards")
         if _NON_PORTABLE_RE.search(str(value)):
             raise RuleError(key, "regular expression uses anchors, (?...) or \\d/\\w/\\s: not portable to OpenSearch")
         try:
@@ -231,7 +233,7 @@ def parse_check(raw_key: str, values: Any, source: str, key: str, placeholders: 
     if "expand" in mod_set:
         matches = tuple(_expand(items, mod_set - {"expand"}, ftype, placeholders, key))
     else:
-        matches = tuple(_match(v, mod_set, ftype, key) for v in items)
+        matches = tuple(_match(v, mod_set, ftype, key, is_flat(field)) for v in items)
     return Check(field, ftype, matches, "all" in mod_set)
 
 

@@ -200,3 +200,8 @@ def field_type(name: str) -> str | None:
         if name.startswith(root + ".") and len(name) > len(root) + 1:
             return KEYWORD
     return None
+
+
+def is_flat(name: str) -> bool:
+    """A sub-path of a flat_object field (OpenSearch supports no regexp query on those)."""
+    return name not in FIELDS and any(name.startswith(root + ".") for root in FLAT_OBJECTS)

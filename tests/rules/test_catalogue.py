@@ -115,6 +115,21 @@ _GOOD = (RULES / "cloudtrail" / "cloudtrail-password-policy-change.yml").read_te
             "detection.selection.event.action|gt",
             "needs a numeric field",
         ),
+        (
+            _GOOD.replace("event.action:", "aws.cloudtrail.request_parameters.name|re:"),
+            "detection.selection.aws.cloudtrail.request_parameters.name|re",
+            "not supported on flat_object",
+        ),
+        (
+            _GOOD.replace("event.action:", "source.ip|cidr:"),
+            "detection.selection.source.ip|cidr",
+            "is not a network",
+        ),
+        (
+            _GOOD.replace("condition: selection", "condition: selection and"),
+            "detection.condition",
+            "condition ends too early",
+        ),
     ],
 )
 def test_bad_rule_files_are_refused_with_file_key_reason(tmp_path: Path, text: str, key: str, reason: str) -> None:
@@ -283,3 +298,14 @@ def test_rules_test_reads_every_container(tmp_path: Path) -> None:
     assert names == {"cloudtrail-root-activity", "waf-block-spike", "guardduty-high-severity"}
     missing = runner.invoke(app, ["rules", "test", "--rules", str(RULES), "--events", str(tmp_path / "nope.log")])
     assert missing.exit_code == 2 and "cannot read" in missing.stderr
+
+
+def test_correlation_generate_keeps_the_base_rule_alerting(tmp_path: Path) -> None:
+    source = (RULES / "cloudtrail" / "cloudtrail-console-login-failures.yml").read_text()
+    (tmp_path / "cloudtrail-console-login-failures.yml").write_text(source)
+    assert "cloudtrail-console-login-failure" not in {r.name for r in load_catalogue(tmp_path).alerting}
+    (tmp_path / "cloudtrail-console-login-failures.yml").write_text(
+        source.replace("  timespan: 15m", "  timespan: 15m\n  generate: true")
+    )
+    alerting = {r.name for r in load_catalogue(tmp_path).alerting}
+    assert {"cloudtrail-console-login-failure", "cloudtrail-console-login-failures"} <= alerting

@@ -126,11 +126,19 @@ def query_message(rule: Rule) -> str:
 
 
 def bucket_message(rule: Rule) -> str:
-    sample = "agg_alert_content.bucket.latest.hits.hits.0._source."
+    """Alerting gives each new alert only `bucket_keys` (comma-joined); counts and the latest event of every group
+    come from the search response in `ctx.results`."""
+    correlation = rule.correlation
+    assert correlation is not None
+    keys = " ".join(f"{{{{key.g{i}}}}}" for i in range(len(correlation.group_by)))
+    distinct = f", {{{{distinct.value}}}} distinct {correlation.field}" if correlation.field else ""
+    buckets = f"ctx.results.0.aggregations.{GROUPS_AGG}.buckets"
+    sample = "latest.hits.hits.0._source."
     return (
-        f"{_header(rule)}Groups over the threshold:\n{{{{#ctx.newAlerts}}}}- {{{{bucket_keys}}}}: "
-        f"{{{{agg_alert_content.bucket.doc_count}}}} events; latest: {_shown(rule, sample)}\n"
-        f"{{{{/ctx.newAlerts}}}}\n{_triage(rule)}"
+        f"{_header(rule)}Over the threshold ({', '.join(correlation.group_by)}): "
+        f"{{{{#ctx.newAlerts}}}}[{{{{bucket_keys}}}}] {{{{/ctx.newAlerts}}}}\n"
+        f"Groups in the window:\n{{{{#{buckets}}}}}- {keys}: {{{{doc_count}}}} events{distinct}; latest: "
+        f"{_shown(rule, sample)}\n{{{{/{buckets}}}}}\n{_triage(rule)}"
     )
 
 

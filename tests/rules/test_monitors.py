@@ -3,6 +3,7 @@ their queries run in an OpenSearch-compatible engine (osmem-server) over the cas
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import urllib.request
@@ -10,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import chevron
 import pytest
 from osmem_server import OsmemServer
 
 from provisioner.functions.logs import index_name
-from provisioner.rules.catalogue import Catalogue
+from provisioner.rules.catalogue import Catalogue, Rule
 from provisioner.rules.compile import DELAY_MINUTES, GROUPS_AGG, SEVERITY, build_monitors
 from provisioner.rules.engine import Engine, epoch
 from provisioner.rules.events import Event, normalise_records
@@ -176,3 +178,38 @@ def test_monitor_queries_match_what_rules_test_matches(
             assert got == sorted(map(str, expected.groups)), (label, rule.name)
         if label.startswith(f"{rule.name}:positive"):
             assert got, f"{label}: the monitor found nothing"
+            _check_message(rule, monitor, result, got)
+
+
+def _check_message(rule: Rule, monitor: dict[str, Any], result: dict[str, Any], fired: list[Any]) -> None:
+    """Render the action's mustache template with the context Alerting builds (`ctx.results` = the search response,
+    `ctx.newAlerts[].bucket_keys` = comma-joined group keys: opensearch-project/alerting's trigger execution
+    contexts and `Alert.asTemplateArg`) and look for the responder's fields in it. chevron HTML-escapes values;
+    OpenSearch's mustache engine escapes for JSON: only the paths are checked, not the escaping."""
+    trigger = monitor["triggers"][0]
+    body = trigger.get("bucket_level_trigger", trigger)
+    template = body["actions"][0]["message_template"]["source"]
+    ctx: dict[str, Any] = {"monitor": {"name": monitor["name"]}, "periodStart": "s", "periodEnd": "e"}
+    ctx["results"] = [result]
+    if rule.correlation is None:
+        source = result["hits"]["hits"][0]["_source"]
+    else:
+        buckets = result["aggregations"][GROUPS_AGG]["buckets"]
+        ctx["newAlerts"] = [{"bucket_keys": ",".join(str(v) for v in b["key"].values())} for b in buckets]
+        source = buckets[0]["latest"]["hits"]["hits"][0]["_source"]
+    text = chevron.render(template, {"ctx": ctx})
+    assert rule.title in text and rule.triage["response"] in text and rule.id in text
+    for field in rule.fields:
+        value = _field(source, field)
+        if isinstance(value, str):
+            assert f"{field}={html.escape(value)}" in text, (rule.name, field)
+    if rule.correlation is not None:
+        assert "[" + ctx["newAlerts"][0]["bucket_keys"] + "]" in text
+        assert f": {buckets[0]['doc_count']} events" in text
+
+
+def _field(doc: dict[str, Any], dotted: str) -> Any:
+    value: Any = doc
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value

@@ -12,7 +12,7 @@ from typing import Any
 
 from provisioner.rules.catalogue import Catalogue, Rule
 from provisioner.rules.detection import Check, Match, Node
-from provisioner.rules.fields import KEYWORD
+from provisioner.rules.fields import KEYWORD, LIST_PARENTS
 
 SEVERITY = {"critical": "1", "high": "2", "medium": "3", "low": "4", "informational": "5"}
 INTERVAL_MINUTES = 5
@@ -113,8 +113,16 @@ def _header(rule: Rule) -> str:
     )
 
 
+def template_path(field: str) -> str:
+    """Mustache path of a field: the first element of a list-valued parent (`a.list.0.b`)."""
+    for parent in LIST_PARENTS:
+        if field.startswith(parent + "."):
+            return f"{parent}.0.{field[len(parent) + 1 :]}"
+    return field
+
+
 def _shown(rule: Rule, prefix: str) -> str:
-    return " ".join(f"{f}={{{{{prefix}{f}}}}}" for f in rule.fields)
+    return " ".join(f"{f}={{{{{prefix}{template_path(f)}}}}}" for f in rule.fields)
 
 
 def query_message(rule: Rule) -> str:

@@ -103,6 +103,9 @@ _WAF = {
         "source_name",
         "source_id",
         "labels",
+        "terminating_rule_match_details.conditionType",
+        "terminating_rule_match_details.location",
+        "terminating_rule_match_details.matchedData",
     )
 } | {"aws.waf.response_code_sent": NUMBER, "aws.waf.format_version": NUMBER}
 _GUARDDUTY = {
@@ -130,6 +133,9 @@ _GUARDDUTY = {
     "aws.guardduty.service.archived": BOOLEAN,
 }
 FIELDS: dict[str, str] = _COMMON | _CLOUDTRAIL | _WAF | _GUARDDUTY
+
+# Objects the normalisers store as lists: an alert template shows their first element.
+LIST_PARENTS = ("aws.waf.terminating_rule_match_details", "aws.cloudtrail.resources")
 
 # Stored as `flat_object`: any dotted sub-path is searchable, every leaf as a keyword string.
 FLAT_OBJECTS = (

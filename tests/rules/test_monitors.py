@@ -17,7 +17,7 @@ from osmem_server import OsmemServer
 
 from provisioner.functions.logs import index_name
 from provisioner.rules.catalogue import Catalogue, Rule
-from provisioner.rules.compile import DELAY_MINUTES, GROUPS_AGG, SEVERITY, build_monitors
+from provisioner.rules.compile import DELAY_MINUTES, GROUPS_AGG, SEVERITY, build_monitors, template_path
 from provisioner.rules.engine import Engine, epoch
 from provisioner.rules.events import Event, normalise_records
 from provisioner.rules.fields import FLAT_OBJECTS
@@ -70,7 +70,7 @@ def test_every_alerting_rule_compiles_to_a_windowed_monitor_with_an_action(
         assert action["destination_id"] == CHANNEL
         message = action["message_template"]["source"]
         assert rule.triage["response"] in message and rule.id in message
-        assert all(f"{field}}}}}" in message for field in rule.fields), rule.name
+        assert all(f"{template_path(field)}}}}}" in message for field in rule.fields), rule.name
         kind = "bucket_level_monitor" if rule.correlation else "query_level_monitor"
         assert monitor["monitor_type"] == kind
 
@@ -209,7 +209,9 @@ def _check_message(rule: Rule, monitor: dict[str, Any], result: dict[str, Any], 
 
 
 def _field(doc: dict[str, Any], dotted: str) -> Any:
+    """A field's value, through the first element of lists (as the template shows it)."""
     value: Any = doc
     for part in dotted.split("."):
+        value = value[0] if isinstance(value, list) and value else value
         value = value.get(part) if isinstance(value, dict) else None
     return value

@@ -58,13 +58,52 @@ STRATUS_AWS = (
 )
 
 
+_PERSIST_PRIV = ("persistence", "privilege-escalation")
+# ATT&CK Enterprise tactics of the techniques this catalogue uses (a sub-technique falls back to its parent).
+ATTACK_TACTICS: dict[str, tuple[str, ...]] = {
+    "T1021": ("lateral-movement",),
+    "T1059": ("execution",),
+    "T1078": ("defense-evasion", "persistence", "privilege-escalation", "initial-access"),
+    "T1087": ("discovery",),
+    "T1098": _PERSIST_PRIV,
+    "T1110": ("credential-access",),
+    "T1136": ("persistence",),
+    "T1190": ("initial-access",),
+    "T1485": ("impact",),
+    "T1486": ("impact",),
+    "T1496": ("impact",),
+    "T1526": ("discovery",),
+    "T1530": ("collection",),
+    "T1537": ("exfiltration",),
+    "T1546": _PERSIST_PRIV,
+    "T1550": ("defense-evasion", "lateral-movement"),
+    "T1552": ("credential-access",),
+    "T1555": ("credential-access",),
+    "T1556": ("credential-access", "defense-evasion", "persistence"),
+    "T1562": ("defense-evasion",),
+    "T1580": ("discovery",),
+    "T1595": ("reconnaissance",),
+    "T1648": ("execution",),
+    "T1651": ("execution",),
+    "T1666": ("defense-evasion",),
+}
+
+
+def tactics_of(technique: str, rule_tactics: list[str]) -> list[str]:
+    """The tactics a rule covers a technique under: the technique's ATT&CK tactics the rule tags (all of them
+    if it tags none); for a technique missing from the table, the rule's own tactic tags."""
+    known = ATTACK_TACTICS.get(technique) or ATTACK_TACTICS.get(technique.split(".")[0])
+    if known is None:
+        return rule_tactics or ["(no tactic)"]
+    return [t for t in known if t in rule_tactics] or list(known)
+
+
 def coverage(catalogue: Catalogue) -> dict[str, Any]:
     tactics: dict[str, dict[str, list[str]]] = {}
     for rule in catalogue.alerting:
-        for tactic in rule.tactics or ["(no tactic)"]:
-            per = tactics.setdefault(tactic, {})
-            for technique in rule.techniques or ["(no technique)"]:
-                per.setdefault(technique, []).append(rule.name)
+        for technique in rule.techniques or ["(no technique)"]:
+            for tactic in tactics_of(technique, rule.tactics):
+                tactics.setdefault(tactic, {}).setdefault(technique, []).append(rule.name)
     sources: dict[str, list[str]] = {}
     for rule in catalogue.alerting:
         sources.setdefault(rule.source, []).append(rule.name)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from provisioner.cli import app
 from provisioner.rules.catalogue import Catalogue
 from provisioner.rules.compile import build_monitors
-from provisioner.rules.coverage import STRATUS_AWS, coverage
+from provisioner.rules.coverage import STRATUS_AWS, coverage, tactics_of
 from provisioner.rules.evaluate import getter, text
 from provisioner.rules.events import normalise_records
 from provisioner.rules.loader import load_catalogue
@@ -195,6 +195,9 @@ def test_list_and_coverage(catalogue: Catalogue) -> None:
     assert cov.exit_code == 0, cov.output
     report = json.loads(cov.stdout)
     assert "T1562.008" in report["tactics"]["defense-evasion"]
+    # A technique is listed under its own ATT&CK tactics, not under every tactic its rule tags.
+    assert "T1485" in report["tactics"]["impact"] and "T1485" not in report["tactics"]["defense-evasion"]
+    assert tactics_of("T9999", ["persistence"]) == ["persistence"]
     assert set(report["sources"]) == {"cloudtrail", "waf", "guardduty"}
     text = runner.invoke(app, ["rules", "coverage", "--rules", str(RULES)])
     assert f"{len(STRATUS_AWS)}/{len(STRATUS_AWS)} covered" in text.stdout

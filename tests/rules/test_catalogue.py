@@ -312,3 +312,26 @@ def test_correlation_generate_keeps_the_base_rule_alerting(tmp_path: Path) -> No
     )
     alerting = {r.name for r in load_catalogue(tmp_path).alerting}
     assert {"cloudtrail-console-login-failure", "cloudtrail-console-login-failures"} <= alerting
+
+
+def test_sigmahq_rules_with_raw_cloudtrail_names_run_unchanged(tmp_path: Path) -> None:
+    """Two rules copied from SigmaHQ (raw eventSource/eventName/userIdentity.type fields) through the pipeline."""
+    sigmahq = DATA / "rules" / "sigmahq"
+    catalogue = load_catalogue(sigmahq)
+    (trail, root) = sorted(catalogue.alerting, key=lambda r: r.title)
+    assert trail.tactics == ["defense-evasion"] and trail.techniques == ["T1562.001"]
+    fields = {c.field for checks in trail.selections["selection_source"] for c in checks}
+    assert fields == {"event.provider", "event.action"}
+    (usertype,) = root.selections["selection_usertype"][0]
+    assert usertype.field == "aws.cloudtrail.user_identity.type"
+    root_case = tmp_path / "root.json"
+    root_case.write_text(json.dumps(json.loads((CASES / "cloudtrail-root-activity.json").read_text())["positive"][0]))
+    args = ["rules", "test", "--rules", str(sigmahq), "--format", "json"]
+    for events, expected in (
+        (DATA / "rules/elastic/test-update-trail-json.log", {("AWS CloudTrail Important Change", 2)}),
+        (root_case, {("AWS Root Credentials", 1)}),
+        (DATA / "rules/elastic/test-start-session-json.log", set()),
+    ):
+        result = runner.invoke(app, [*args, "--events", str(events)])
+        assert result.exit_code == 0, result.output
+        assert {(m["title"], m["count"]) for m in json.loads(result.stdout)["matches"]} == expected

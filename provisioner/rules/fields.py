@@ -135,7 +135,11 @@ _GUARDDUTY = {
 FIELDS: dict[str, str] = _COMMON | _CLOUDTRAIL | _WAF | _GUARDDUTY
 
 # Objects the normalisers store as lists: an alert template shows their first element.
-LIST_PARENTS = ("aws.waf.terminating_rule_match_details", "aws.cloudtrail.resources")
+LIST_PARENTS = (
+    "aws.waf.terminating_rule_match_details",
+    "aws.cloudtrail.resources",
+    "aws.cloudtrail.request_parameters.ipPermissions.items",
+)
 
 # Stored as `flat_object`: any dotted sub-path is searchable, every leaf as a keyword string.
 FLAT_OBJECTS = (

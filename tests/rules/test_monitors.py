@@ -201,8 +201,8 @@ def _check_message(rule: Rule, monitor: dict[str, Any], result: dict[str, Any], 
     assert rule.title in text and rule.triage["response"] in text and rule.id in text
     for field in rule.fields:
         value = _field(source, field)
-        if isinstance(value, str):
-            assert f"{field}={html.escape(value)}" in text, (rule.name, field)
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            assert f"{field}={html.escape(str(value))}" in text, (rule.name, field)
     if rule.correlation is not None:
         assert "[" + ctx["newAlerts"][0]["bucket_keys"] + "]" in text
         assert f": {buckets[0]['doc_count']} events" in text

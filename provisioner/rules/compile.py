@@ -1,9 +1,9 @@
 """Compile the catalogue to OpenSearch Alerting monitors (the bodies `POST _plugins/_alerting/monitors` takes).
 
 Every monitor searches a window tied to its schedule: query-level monitors look at one schedule interval ending
-`delay` minutes before the run (so an event is judged once, after ingestion caught up); bucket-level monitors look
-at the correlation's timespan and group with a composite aggregation. pySigma's OpenSearch backend was not used
-here: its monitors have no window, target `beats-*` and it pins `pysigma<2`.
+the source's delivery delay before the run (so an event is judged once, after ingestion caught up); bucket-level
+monitors look at the correlation's timespan and group with a composite aggregation. pySigma's OpenSearch backend
+was not used here: its monitors have no window, target `beats-*` and it pins `pysigma<2`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from provisioner.rules.fields import KEYWORD, LIST_PARENTS
 
 SEVERITY = {"critical": "1", "high": "2", "medium": "3", "low": "4", "informational": "5"}
 INTERVAL_MINUTES = 5
-DELAY_MINUTES = 5
+# How far behind real time each source's window ends: the usual delivery delay into the index (CloudTrail to
+# CloudWatch Logs ~5 min, up to 15; WAF through Firehose's 300 s buffer; GuardDuty through EventBridge).
+DELAY_MINUTES = {"cloudtrail": 15, "waf": 10, "guardduty": 5}
 SAMPLE_SIZE = 10
 GROUPS_AGG = "groups"
 
@@ -175,7 +177,7 @@ def _base(rule: Rule, prefix: str, kind: str, query: dict[str, Any]) -> dict[str
 
 
 def query_monitor(rule: Rule, catalogue: Catalogue, channel_id: str, prefix: str) -> dict[str, Any]:
-    filters = [window(INTERVAL_MINUTES * 60, DELAY_MINUTES * 60), detection_query(rule, catalogue)]
+    filters = [window(INTERVAL_MINUTES * 60, DELAY_MINUTES[rule.source] * 60), detection_query(rule, catalogue)]
     query = {
         "size": SAMPLE_SIZE,
         "sort": [{"@timestamp": {"order": "desc"}}],
@@ -212,7 +214,7 @@ def bucket_monitor(rule: Rule, catalogue: Catalogue, channel_id: str, prefix: st
         aggs["distinct"] = {"cardinality": {"field": correlation.field}}
         path = {"distinct": "distinct"}
     (name,) = path
-    filters = [window(correlation.timespan, DELAY_MINUTES * 60), detection_query(rule, catalogue)]
+    filters = [window(correlation.timespan, DELAY_MINUTES[rule.source] * 60), detection_query(rule, catalogue)]
     query = {
         "size": 0,
         "query": {"bool": {"filter": filters}},

@@ -60,7 +60,7 @@ def test_every_alerting_rule_compiles_to_a_windowed_monitor_with_an_action(
             f"logs-{rule.source}-"
         )
         lower, upper = _window(monitor)
-        assert upper == DELAY_MINUTES * 60
+        assert upper == DELAY_MINUTES[rule.source] * 60
         span = rule.correlation.timespan if rule.correlation else monitor["schedule"]["period"]["interval"] * 60
         assert lower - upper == span, rule.name
         (trigger,) = monitor["triggers"]
@@ -159,7 +159,7 @@ def test_monitor_queries_match_what_rules_test_matches(
     assert events and not skipped
     _index(engine, events)
     stamps = [epoch(doc) for _, doc in events]
-    period_end = int(max(s for s in stamps if s is not None)) + 1 + DELAY_MINUTES * 60
+    latest = int(max(s for s in stamps if s is not None))
     local = Engine(catalogue)
     sources = {source for source, _ in events}
     for rule in catalogue.alerting:
@@ -167,6 +167,7 @@ def test_monitor_queries_match_what_rules_test_matches(
             continue
         monitor = monitors[rule.name]
         lower, upper = _window(monitor)
+        period_end = latest + 1 + upper  # the run whose window ends just after the scenario's last event
         inside = [i for i, s in enumerate(stamps) if s is not None and period_end - lower <= s < period_end - upper]
         expected = local.run([events[i] for i in inside])[rule.name]
         result = _search(engine, monitor, period_end * 1000)

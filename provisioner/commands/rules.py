@@ -97,7 +97,16 @@ def test_cmd(
         return
     for m in found_matches:
         typer.echo(f"{m['level']:<13} {m['count']:>6}  {m['name']}  {m['title']}  {','.join(m['techniques'])}")
+        for group in m.get("groups", []):
+            typer.echo("    " + " ".join(f"{k}={v}" for k, v in group.items()))
     typer.echo(f"{len(loaded)} events ({skipped} skipped), {len(found_matches)} rules matched")
+
+
+def _span(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 @app.command("list")
@@ -108,7 +117,7 @@ def list_cmd(rules: RulesOpt = None, fmt: FormatOpt = OutFormat.text) -> None:
     for rule in catalogue.alerting:
         c = rule.correlation
         window = (
-            f"{c.type} {'>=' if c.op == 'gte' else '>'} {c.threshold} by {','.join(c.group_by)} in {c.timespan}s"
+            f"{c.type} {'>=' if c.op == 'gte' else '>'} {c.threshold} by {','.join(c.group_by)} in {_span(c.timespan)}"
             if c
             else "each event"
         )

@@ -189,7 +189,7 @@ def test_list_and_coverage(catalogue: Catalogue) -> None:
     assert listed.exit_code == 0, listed.output
     rows = {r["name"]: r for r in json.loads(listed.stdout)}
     assert len(rows) == len(catalogue.alerting)
-    assert rows["waf-block-spike"]["window"] == "event_count >= 2 by source.ip in 600s"
+    assert rows["waf-block-spike"]["window"] == "event_count >= 2 by source.ip in 10m"
     assert rows["cloudtrail-root-activity"]["source"] == "cloudtrail"
     cov = runner.invoke(app, ["rules", "coverage", "--rules", str(RULES), "--format", "json"])
     assert cov.exit_code == 0, cov.output

@@ -8,6 +8,8 @@ from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaRule
 
+from provisioner.rules.loader import load_catalogue
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -18,7 +20,8 @@ def test_pysigma_parses_every_rule_and_resolves_correlations() -> None:
     assert errors == []
     collection.resolve_rule_references()
     correlations = [r for r in collection.rules if isinstance(r, SigmaCorrelationRule)]
-    assert len(correlations) == 7
+    ours = load_catalogue(REPO / "rules")
+    assert len(correlations) == sum(1 for r in ours.rules if r.correlation) >= 7
     for correlation in correlations:
         assert all(isinstance(ref.rule, SigmaRule) for ref in correlation.rules)
     assert sum(isinstance(r, SigmaRule) for r in collection.rules) == len(files)

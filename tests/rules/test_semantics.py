@@ -4,8 +4,6 @@ osmem-server over the same normalised events; both must select the same events, 
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,13 +11,12 @@ import pytest
 import yaml
 from osmem_server import OsmemServer
 
-from provisioner.functions.logs import index_name
 from provisioner.rules.catalogue import Catalogue
 from provisioner.rules.compile import detection_query
 from provisioner.rules.engine import Engine
 from provisioner.rules.events import Event, normalise_records
 from provisioner.rules.loader import load_catalogue
-from tests.rules.test_monitors import _template
+from tests.rules.test_monitors import _index, _template
 
 
 def _event(n: int, name: str, **extra: Any) -> dict[str, Any]:
@@ -141,20 +138,7 @@ def indexed() -> Iterator[tuple[OsmemServer, list[Event]]]:
     server = OsmemServer.start()
     try:
         server.request("PUT", "/_index_template/logs", _template())
-        lines = []
-        for i, (source, doc) in enumerate(events):
-            lines += [
-                json.dumps({"index": {"_index": index_name("logs", source, doc), "_id": str(i)}}),
-                json.dumps(doc),
-            ]
-        request = urllib.request.Request(
-            f"{server.url}/_bulk?refresh=true",
-            data=("\n".join(lines) + "\n").encode(),
-            method="POST",
-            headers={"Content-Type": "application/x-ndjson"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert json.loads(response.read())["errors"] is False
+        _index(server, events)
         yield server, events
     finally:
         server.close()

@@ -39,6 +39,8 @@ class Settings:
     # family -> (days in the hot, writable state; days after which the index is deleted)
     retention: dict[str, tuple[int, int]] = field(default_factory=dict)
     families: tuple[str, ...] = SOURCES
+    # `%threat_list%` of the detection rules: the environment's GuardDuty threat lists (empty: the catalogue's own)
+    placeholders: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _role(cluster: list[str], patterns: list[str], actions: list[str], tenants: list[Any]) -> dict[str, Any]:
@@ -125,7 +127,7 @@ def channel() -> dict[str, Any]:
     return {"config_id": CHANNEL_ID, "config": config}
 
 
-def build(settings: Settings, modules_dir: Path) -> dict[str, Any]:
+def build(settings: Settings, root: Path) -> dict[str, Any]:
     """The whole content, in apply order: {"objects": [{"kind", "name", "body"}, ...]}."""
     from provisioner.opensearch.monitors import monitors
 
@@ -151,7 +153,7 @@ def build(settings: Settings, modules_dir: Path) -> dict[str, Any]:
     for saved in dashboards.saved_objects(INDEX_PREFIX, settings.families):
         body = {"attributes": saved["attributes"], "references": saved["references"]}
         objects.append({"kind": "saved_object", "name": f"{saved['type']}/{saved['id']}", "body": body})
-    for monitor in monitors(CHANNEL_ID, modules_dir):
+    for monitor in monitors(CHANNEL_ID, root, settings.placeholders or None):
         objects.append({"kind": "monitor", "name": monitor["name"], "body": monitor})
     return {"objects": objects}
 

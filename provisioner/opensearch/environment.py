@@ -92,11 +92,21 @@ def settings_for(project: Project, spec: EnvironmentSpec) -> Settings:
     patterns = values.get("ingest_index_patterns") or list(Settings.ingest_index_patterns)
     families = Settings.families
     retention = _retention(values.get("index_retention"), families, (shown, f"{key}.index_retention"))
-    return Settings(tuple(patterns), tuple(analysts), retention, families)
+    return Settings(tuple(patterns), tuple(analysts), retention, families, _threat_list(project, spec))
+
+
+def _threat_list(project: Project, spec: EnvironmentSpec) -> dict[str, list[str]]:
+    """The environment's GuardDuty threat lists, as the rules' `threat_list` placeholder."""
+    from provisioner.rules.loader import read_placeholder
+
+    guardduty = spec.enabled_components.get("guardduty")
+    files = (guardduty.inputs.get("threat_ip_list_files") if guardduty else None) or []
+    values = [value for name in files for value in read_placeholder(project.root / str(name))]
+    return {"threat_list": values} if values else {}
 
 
 def content_for(project: Project, spec: EnvironmentSpec) -> dict[str, Any]:
-    return build(settings_for(project, spec), project.modules_dir)
+    return build(settings_for(project, spec), project.root)
 
 
 def content_bytes(project: Project, spec: EnvironmentSpec) -> bytes | None:

@@ -12,6 +12,8 @@ Why the mappings look like this:
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any
 
 NORMALIZER = "lowercase_keyword"
@@ -109,6 +111,13 @@ def _nest(flat: dict[str, dict[str, Any]]) -> dict[str, Any]:
             node = node.setdefault(part, {"properties": {}})["properties"]
         node[leaf] = dict(flat[path])
     return root
+
+
+@functools.cache
+def lowercased_fields() -> frozenset[str]:
+    """Every field path mapped with the lowercase normalizer, in any family."""
+    mappings = [COMMON, *FAMILIES.values()]
+    return frozenset(path for m in mappings for path, spec in m.items() if spec.get("normalizer") == NORMALIZER)
 
 
 def template_name(prefix: str, family: str) -> str:

@@ -65,7 +65,7 @@ def test_cloudtrail_fields() -> None:
     assert ok["user"]["name"] == "JohnDoe" and ok["cloud"]["account"]["id"] == "111122223333"
     assert role["user"]["name"] == "RoleToBeAssumed"
     assert role["aws"]["cloudtrail"]["user_identity"]["session_context"]["mfa_authenticated"] == "false"
-    assert json.loads(ok["aws"]["cloudtrail"]["response_elements"]) == {"ConsoleLogin": "Success"}
+    assert ok["aws"]["cloudtrail"]["response_elements"] == {"ConsoleLogin": "Success"}
 
 
 def test_service_host_names_stay_out_of_ip_fields() -> None:
@@ -95,10 +95,29 @@ def test_one_bad_record_never_loses_the_others() -> None:
 def test_huge_fields_are_clipped() -> None:
     record = json.loads(CT_LINES[0])
     record["userAgent"] = "A" * 2_000_000
-    record["requestParameters"] = {"blob": "B" * 2_000_000}
     (doc,), _ = normalize_records("cloudtrail", [record])
     assert len(doc["user_agent"]["original"]) == 4096
-    assert len(doc["aws"]["cloudtrail"]["request_parameters"]) == 32 * 1024
+
+
+def test_cloudtrail_objects_kept_and_non_objects_wrapped() -> None:
+    record = json.loads(CT_LINES[0])
+    record["requestParameters"] = {"ipPermissions": {"items": [{"fromPort": 22}]}}
+    record["responseElements"] = "accepted"
+    record["additionalEventData"] = ["a", "b"]
+    (doc,), _ = normalize_records("cloudtrail", [record])
+    trail = doc["aws"]["cloudtrail"]
+    assert trail["request_parameters"] == {"ipPermissions": {"items": [{"fromPort": 22}]}}
+    assert trail["response_elements"] == {"value": "accepted"}
+    assert trail["additional_eventdata"] == {"value": ["a", "b"]}
+    assert "image_scan" not in trail
+
+
+def test_ecr_scan_severity_counts_are_integers() -> None:
+    record = json.loads(CT_LINES[0])
+    counts = {"HIGH": 2, "CRITICAL": 1, "MEDIUM": "3", "BOGUS": 9, "LOW": True}
+    record["responseElements"] = {"imageScanFindings": {"findingSeverityCounts": counts}}
+    (doc,), _ = normalize_records("cloudtrail", [record])
+    assert doc["aws"]["cloudtrail"]["image_scan"] == {"severity_counts": {"high": 2, "critical": 1}}
 
 
 def test_waf_fields() -> None:

@@ -32,7 +32,7 @@ CONTENT = build(
         analyst_role_arns=("arn:aws:iam::123456789012:role/analyst",),
         retention={"cloudtrail": (30, 365), "guardduty": (30, 365), "waf": (7, 90)},
     ),
-    REPO / "modules",
+    REPO,
 )
 
 

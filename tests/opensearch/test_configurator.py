@@ -33,7 +33,7 @@ RETENTION = {"cloudtrail": (30, 365), "guardduty": (30, 365), "waf": (7, 90)}
 @pytest.fixture(scope="module")
 def content() -> dict[str, Any]:
     settings = Settings(analyst_role_arns=("arn:aws:iam::123456789012:role/analyst",), retention=RETENTION)
-    return build(settings, REPO / "modules")
+    return build(settings, REPO)
 
 
 @pytest.fixture()
@@ -70,7 +70,8 @@ def test_placeholders_are_bound_to_terraform_values(stub: StubOpenSearch, conten
     assert sns == {"topic_arn": BINDINGS["alerts_topic_arn"], "role_arn": BINDINGS["alerts_publish_role_arn"]}
     for entry in stub.store["monitors"].values():
         for trigger in entry["monitor"]["triggers"]:
-            assert [a["destination_id"] for a in trigger["actions"]] == [CHANNEL_ID]
+            body = trigger.get("bucket_level_trigger", trigger)  # bucket-level monitors wrap their triggers
+            assert [a["destination_id"] for a in body["actions"]] == [CHANNEL_ID]
 
 
 def test_compare_reports_changes_made_by_hand_and_apply_repairs_only_those(
@@ -79,7 +80,7 @@ def test_compare_reports_changes_made_by_hand_and_apply_repairs_only_those(
     run(Client(stub.url, REGION, CREDS), _event(content))
     writes = len(stub.writes)
     # By hand: a monitor's threshold raised, an extra backend role mapped to all_access, a policy removed.
-    monitor = next(m for m in stub.store["monitors"].values() if m["monitor"]["name"] == "waf-block-spike")
+    monitor = next(m for m in stub.store["monitors"].values() if m["monitor"]["name"] == "cloudtrail-root-activity")
     monitor["monitor"] = copy.deepcopy(monitor["monitor"])
     monitor["monitor"]["triggers"][0]["condition"]["script"]["source"] = "ctx.results[0].hits.total.value > 5000"
     stub.store["rolesmapping"]["all_access"]["backend_roles"].append("arn:aws:iam::123456789012:role/intruder")
@@ -88,14 +89,14 @@ def test_compare_reports_changes_made_by_hand_and_apply_repairs_only_those(
     report = run(Client(stub.url, REGION, CREDS), _event(content, mode="compare"))
     found = {(o["kind"], o["name"]): o for o in report["objects"]}
     assert set(found) == {
-        ("monitor", "waf-block-spike"),
+        ("monitor", "cloudtrail-root-activity"),
         ("security_role_mapping", "all_access"),
         ("ism_policy", "logs-waf-retention"),
     }
     assert found[("ism_policy", "logs-waf-retention")]["status"] == "missing"
-    assert found[("monitor", "waf-block-spike")]["differences"] == [
+    assert found[("monitor", "cloudtrail-root-activity")]["differences"] == [
         "triggers[0].condition.script.source: expected "
-        '"ctx.results[0].hits.total.value > 500", found "ctx.results[0].hits.total.value > 5000"'
+        '"ctx.results[0].hits.total.value > 0", found "ctx.results[0].hits.total.value > 5000"'
     ]
     assert found[("security_role_mapping", "all_access")]["status"] == "differs"
     assert len(stub.writes) == writes  # compare never writes

@@ -29,6 +29,7 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     shutil.copytree(REPO / "modules", root / "modules")
     shutil.copytree(REPO / "environments", root / "environments")
+    shutil.copytree(REPO / "rules", root / "rules")
     return root
 
 

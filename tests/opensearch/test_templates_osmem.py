@@ -1,10 +1,7 @@
 """The index templates on an OpenSearch-compatible engine (PyPI osmem-server, in memory): the normalised events
-index with zero rejections, stay searchable field by field, and each monitor's query selects exactly the
-documents expected.
-
-CloudTrail documents are built the way the rules helper's normaliser change stores them (issue 14: request and
-response content as JSON objects, non-objects wrapped as {"value": ...}, ECR scan severity counts as numbers);
-`_as_objects` stands in for that change until the branches merge.
+index with zero rejections and stay searchable field by field (request and response content as JSON objects,
+non-objects wrapped as {"value": ...}, ECR scan severity counts as numbers). That every compiled monitor selects
+exactly what `provision rules test` matches, on these same templates, is tests/rules/test_monitors.py.
 """
 
 from __future__ import annotations
@@ -25,8 +22,6 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 ACCOUNT = "123456789012"
 OBJECT_FIELDS = ("request_parameters", "response_elements", "additional_eventdata", "service_event_details")
-PERIOD_END = 1767225660000  # 2026-01-01T00:01:00Z: the monitors' {{period_end}}
-IN_WINDOW = "2026-01-01T00:00:30Z"
 BUILT_AT = "2025-06-01T00:00:00Z"
 
 
@@ -65,7 +60,7 @@ class Engine:
 @pytest.fixture(scope="module")
 def content() -> dict[str, Any]:
     settings = Settings(retention={"cloudtrail": (30, 365), "guardduty": (30, 365), "waf": (7, 90)})
-    return build(settings, REPO / "modules")
+    return build(settings, REPO)
 
 
 @pytest.fixture(scope="module")
@@ -83,18 +78,6 @@ def engine(content: dict[str, Any]) -> Iterator[Engine]:
     finally:
         server.process.kill()
         server.process.wait(timeout=10)
-
-
-def _as_objects(doc: dict[str, Any]) -> dict[str, Any]:
-    trail = doc.get("aws", {}).get("cloudtrail", {})
-    for key in OBJECT_FIELDS:
-        if isinstance(trail.get(key), str):
-            value = json.loads(trail[key])
-            trail[key] = value if isinstance(value, dict) else {"value": value}
-    counts = (trail.get("response_elements") or {}).get("imageScanFindings", {}).get("findingSeverityCounts")
-    if isinstance(counts, dict):
-        trail["image_scan"] = {"severity_counts": {k.lower(): v for k, v in counts.items()}}
-    return doc
 
 
 def _trail(name: str, source: str, *, identity: str = "IAMUser", **extra: Any) -> dict[str, Any]:
@@ -206,7 +189,7 @@ def _corpus() -> list[tuple[str, dict[str, Any]]]:
     trail, skipped = normalize_records("cloudtrail", BUILT_TRAIL)
     assert skipped == 0
     pairs = [(s, d) for s in ("waf", "guardduty") for d in _real(s)]
-    pairs += [("cloudtrail", _as_objects(d)) for d in [*_real("cloudtrail"), *trail]]
+    pairs += [("cloudtrail", d) for d in [*_real("cloudtrail"), *trail]]
     return [(index_name("logs", source, doc), doc) for source, doc in pairs]
 
 
@@ -250,57 +233,3 @@ def test_content_stays_searchable_field_by_field(indexed: Any, query: dict[str, 
     engine = indexed[0]
     original = {"bool": {"filter": [query], "must_not": [{"exists": {"field": "tags"}}]}}
     assert engine.count("logs-cloudtrail-*", original) == hits
-
-
-def _monitor_query(monitor: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    (search,) = [i["search"] for i in monitor["inputs"]]
-    text = json.dumps(search["query"]).replace("{{period_end}}", str(PERIOD_END))
-    return search["indices"][0], {**json.loads(text), "size": 100, "_source": ["event.id", "tags"]}
-
-
-# Monitor -> the "tags" of the documents its query must select, among all documents of the window.
-_SELECTED = {
-    "cloudtrail-console-login-failures": {"real-login-failure", "built-login-failure"},
-    "cloudtrail-iam-changes": {"built-attach-role-policy", "built-put-role-policy"},
-    "cloudtrail-root-activity": {"built-root-login"},
-    "guardduty-high-severity": {"real-guardduty-8"},
-    "waf-block-spike": {"real-waf-block"},
-}
-
-
-def _tag(index: str, doc: dict[str, Any]) -> str:
-    event = doc["event"]
-    if index.startswith("logs-waf-"):
-        return f"real-waf-{event['action']}"
-    if index.startswith("logs-guardduty-"):
-        return f"real-guardduty-{event['severity']}"
-    built = str(event.get("id", "")).startswith("built-")
-    names = {"AttachRolePolicy": "attach-role-policy", "PutRolePolicy": "put-role-policy"}
-    if event["action"] == "ConsoleLogin":
-        root = doc["aws"]["cloudtrail"]["user_identity"]["type"] == "Root"
-        return f"{'built' if built else 'real'}-{'root-login' if root else 'login-' + event['outcome']}"
-    return f"{'built' if built else 'real'}-{names.get(event['action'], event['action'])}"
-
-
-@pytest.fixture(scope="module")
-def windowed(indexed: Any) -> Engine:
-    """Every document again, re-timed into the monitors' window and tagged, in indices of that day."""
-    engine, corpus, _ = indexed
-    docs = []
-    for index, doc in corpus:
-        tagged = {**doc, "@timestamp": IN_WINDOW, "tags": [_tag(index, doc)]}
-        docs.append((index_name("logs", index.split("-")[1], tagged), tagged))
-    assert engine.bulk(docs) == []
-    return engine
-
-
-@pytest.mark.parametrize("name", sorted(_SELECTED))
-def test_each_monitor_selects_exactly_the_expected_documents(
-    windowed: Engine, content: dict[str, Any], name: str
-) -> None:
-    (monitor,) = [o["body"] for o in content["objects"] if o["kind"] == "monitor" and o["name"] == name]
-    index, query = _monitor_query(monitor)
-    status, answer = windowed.call("POST", f"{index}/_search", query)
-    assert status == 200, answer
-    selected = {tag for hit in answer["hits"]["hits"] for tag in hit["_source"]["tags"]}
-    assert selected == _SELECTED[name]

@@ -10,7 +10,7 @@ from typing import Any
 
 from provisioner.functions.common import clip, gunzip, is_gzip, maybe_base64_gzip
 from provisioner.functions.errors import FunctionInputError
-from provisioner.functions.logs.ecs import ip_or_none, iso_utc, json_field
+from provisioner.functions.logs.ecs import ip_or_none, iso_utc
 
 DATASET = "aws.cloudtrail"
 _MAX_TEXT = 4096
@@ -148,6 +148,28 @@ _SCALAR_FIELDS = {
 }
 
 
+_OBJECT_FIELDS = (
+    ("requestParameters", "request_parameters"),
+    ("responseElements", "response_elements"),
+    ("additionalEventData", "additional_eventdata"),
+    ("serviceEventDetails", "service_event_details"),
+)
+_SEVERITIES = ("critical", "high", "medium", "low", "informational", "undefined")
+
+
+def _severity_counts(findings: Any) -> dict[str, int]:
+    """ECR scan counts as integers: flat_object leaves are strings, and rules compare these as numbers."""
+    counts = findings.get("findingSeverityCounts") if isinstance(findings, dict) else None
+    if not isinstance(counts, dict):
+        return {}
+    out: dict[str, int] = {}
+    for key, value in counts.items():
+        name = str(key).lower()
+        if name in _SEVERITIES and isinstance(value, int) and not isinstance(value, bool):
+            out[name] = value
+    return out
+
+
 def _aws_fields(
     rec: dict[str, Any], identity: dict[str, Any], session: dict[str, Any], issuer: dict[str, Any]
 ) -> dict[str, Any]:
@@ -189,14 +211,17 @@ def _aws_fields(
         ui["session_context"] = ctx
     if ui:
         out["user_identity"] = ui
-    for key, name in (
-        ("requestParameters", "request_parameters"),
-        ("responseElements", "response_elements"),
-        ("additionalEventData", "additional_eventdata"),
-        ("serviceEventDetails", "service_event_details"),
-    ):
-        if rec.get(key) is not None:
-            out[name] = json_field(rec[key])
+    for key, name in _OBJECT_FIELDS:
+        value = rec.get(key)
+        if value is not None:
+            # Kept as objects (mapped `flat_object`: every leaf searchable by dotted path, no mapping explosion).
+            # A non-object value (CloudTrail sends a string for some calls) is wrapped so the mapping holds.
+            out[name] = value if isinstance(value, dict) else {"value": value}
+    response = rec.get("responseElements")
+    if isinstance(response, dict) and "imageScanFindings" in response:
+        counts = _severity_counts(response["imageScanFindings"])
+        if counts:
+            out["image_scan"] = {"severity_counts": counts}
     resources = rec.get("resources")
     if isinstance(resources, list):
         out["resources"] = [

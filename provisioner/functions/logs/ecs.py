@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from datetime import UTC, datetime
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from provisioner.functions.common import clip
-
-# Nested request/response bodies are stored as JSON strings: their shapes differ per API call and would
-# explode (or conflict in) an OpenSearch mapping. Cut hostile sizes.
-MAX_JSON_FIELD = 32 * 1024
 _IP_CACHE: dict[str, str | None] = {}
 _IP_CACHE_MAX = 65536
-# One C encoder for every field (hot path): JSONEncoder.encode() builds a new one on every call. No circular
-# check (`markers=None`): values come from json.loads, which cannot produce cycles.
-_ENCODE = c_make_encoder(None, str, encode_basestring, None, ":", ",", False, False, True) if c_make_encoder else None
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
-
-
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # Dotted quad, 0-255, no leading zeros: the same rules as ipaddress, about 10x faster (hot path).
 _IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
@@ -74,8 +61,3 @@ def iso_from_epoch_ms(value: Any) -> str | None:
     except (OverflowError, OSError, ValueError):
         return None
     return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def json_field(value: Any) -> str:
-    text = "".join(_ENCODE(value, 0)) if _ENCODE is not None else _ENCODER.encode(value)
-    return clip(text, MAX_JSON_FIELD)

@@ -13,7 +13,6 @@ Why the mappings look like this:
 from __future__ import annotations
 
 import functools
-
 from typing import Any
 
 NORMALIZER = "lowercase_keyword"

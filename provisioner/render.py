@@ -171,25 +171,27 @@ _GLOBAL_TYPES = {
 
 
 def _plan_root(project: Project, spec: EnvironmentSpec, spec_file: str, cache: dict[str, Any] | None) -> _Plan:
-    plan = _Plan()
-    globals_ = spec.globals()
+    components = spec.enabled_components
+    root = _Root(
+        spec_file=spec_file,
+        work_dir=project.work_dir(spec.name, spec.instance),
+        modules_dir=project.modules_dir,
+        globals_=spec.globals(),
+        interfaces={
+            name: read_module_interface(project.modules_dir / (comp.module or name), cache)
+            for name, comp in components.items()
+        },
+    )
+    plan = root.plan
     if "aws" in spec.terraform.providers:
         for name in ("region", "tags"):
             plan.variables[name] = _GLOBAL_TYPES[name]
-            plan.values[name] = globals_[name]
+            plan.values[name] = root.globals_[name]
         plan.variables["allowed_account_ids"] = ("list(string)", "Accounts this root may ever touch.")
         plan.values["allowed_account_ids"] = list(spec.account_ids)
-
-    components = spec.enabled_components
-    interfaces = {
-        name: read_module_interface(project.modules_dir / (comp.module or name), cache)
-        for name, comp in components.items()
-    }
     for name, comp in components.items():
-        iface = interfaces[name]
-        args = _module_arguments(project, spec, name, comp, iface, interfaces, plan, globals_, spec_file)
-        plan.modules.append({"name": name, "arguments": args})
-        for output, sensitive in sorted(iface.outputs.items()):
+        plan.modules.append({"name": name, "arguments": root.module_arguments(name, comp)})
+        for output, sensitive in sorted(root.interfaces[name].outputs.items()):
             out_args = [
                 ("description", hcl_string(f"{name}: {output}")),
                 ("value", f"module.{name}.{output}"),
@@ -205,84 +207,90 @@ def _plan_root(project: Project, spec: EnvironmentSpec, spec_file: str, cache: d
     return plan
 
 
-def _module_arguments(
-    project: Project,
-    spec: EnvironmentSpec,
-    name: str,
-    comp: Component,
-    iface: ModuleInterface,
-    interfaces: dict[str, ModuleInterface],
-    plan: _Plan,
-    globals_: dict[str, Any],
-    spec_file: str,
-) -> list[tuple[str, str]]:
-    key = f"components.{name}"
-    module_path = project.modules_dir / iface.name
-    source = Path(os.path.relpath(module_path, project.work_dir(spec.name, spec.instance))).as_posix()
-    args: list[tuple[str, str]] = [("source", hcl_string(source))]
-    supplied: set[str] = set()
+@dataclass
+class _Root:
+    """One root module being planned: where it is written, the modules it calls, and the plan being filled in
+    (the arguments every per-module step would otherwise take one by one)."""
 
-    for var in GLOBAL_INPUTS:
-        if var in iface.variables and var in globals_ and var not in comp.inputs and var not in comp.wiring:
-            plan.variables[var] = _GLOBAL_TYPES[var]
-            plan.values[var] = globals_[var]
-            args.append((var, f"var.{var}"))
-            supplied.add(var)
+    spec_file: str
+    work_dir: Path
+    modules_dir: Path
+    globals_: dict[str, Any]
+    interfaces: dict[str, ModuleInterface]
+    plan: _Plan = field(default_factory=_Plan)
 
-    if comp.inputs:
-        plan.variables[name] = ("any", f"Inputs of component {name} from the environment spec.")
-        plan.values[name] = {k: comp.inputs[k] for k in sorted(comp.inputs)}
-    for var in sorted(comp.inputs):
+    def module_arguments(self, name: str, comp: Component) -> list[tuple[str, str]]:
+        """The `module "<name>"` block's arguments: globals, the component's inputs, then its wiring."""
+        iface = self.interfaces[name]
+        source = Path(os.path.relpath(self.modules_dir / iface.name, self.work_dir)).as_posix()
+        args: list[tuple[str, str]] = [("source", hcl_string(source))]
+        args += self._global_arguments(iface, comp)
+        args += self._input_arguments(name, iface, comp)
+        args += self._wiring_arguments(name, iface, comp)
+        supplied = {var for var, _ in args[1:]}
+        missing = sorted(v for v, has_default in iface.variables.items() if not has_default and v not in supplied)
+        if missing:
+            raise SpecError(
+                self.spec_file,
+                f"components.{name}",
+                f"modules/{iface.name} needs variable {missing[0]!r} (no default): set it in inputs or wiring",
+            )
+        return args
+
+    def _global_arguments(self, iface: ModuleInterface, comp: Component) -> list[tuple[str, str]]:
+        args = []
+        for var in GLOBAL_INPUTS:
+            if var in iface.variables and var in self.globals_ and var not in comp.inputs and var not in comp.wiring:
+                self.plan.variables[var] = _GLOBAL_TYPES[var]
+                self.plan.values[var] = self.globals_[var]
+                args.append((var, f"var.{var}"))
+        return args
+
+    def _input_arguments(self, name: str, iface: ModuleInterface, comp: Component) -> list[tuple[str, str]]:
+        if comp.inputs:
+            self.plan.variables[name] = ("any", f"Inputs of component {name} from the environment spec.")
+            self.plan.values[name] = {k: comp.inputs[k] for k in sorted(comp.inputs)}
+        for var in sorted(comp.inputs):
+            self._check_variable(f"components.{name}.inputs.{var}", var, iface)
+        return [(var, f"var.{name}.{var}") for var in sorted(comp.inputs)]
+
+    def _wiring_arguments(self, name: str, iface: ModuleInterface, comp: Component) -> list[tuple[str, str]]:
+        args = []
+        for var in sorted(comp.wiring):
+            key = f"components.{name}.wiring.{var}"
+            self._check_variable(key, var, iface)
+            ref = comp.wiring[var]
+            exprs = [self._reference(key, r) for r in _as_list(ref)]
+            args.append((var, exprs[0] if isinstance(ref, str) else "[" + ", ".join(exprs) + "]"))
+        return args
+
+    def _check_variable(self, key: str, var: str, iface: ModuleInterface) -> None:
         if var not in iface.variables:
             raise SpecError(
-                spec_file,
-                f"{key}.inputs.{var}",
-                f"not a variable of modules/{iface.name}{_suggest(var, iface.variables)}",
+                self.spec_file, key, f"not a variable of modules/{iface.name}{_suggest(var, iface.variables)}"
             )
-        args.append((var, f"var.{name}.{var}"))
-        supplied.add(var)
 
-    for var in sorted(comp.wiring):
-        if var not in iface.variables:
+    def _reference(self, key: str, ref: str) -> str:
+        source, output = ref.split(".", 1)
+        if source == "lambda":
+            from provisioner.package import LAMBDA_FUNCTIONS
+
+            if output not in LAMBDA_FUNCTIONS:
+                raise SpecError(
+                    self.spec_file, key, f"unknown Lambda function {output!r}{_suggest(output, LAMBDA_FUNCTIONS)}"
+                )
+            self.plan.lambdas.add(output)
+            return f'var.lambda_packages["{output}"]'
+        iface = self.interfaces[source]
+        if output not in iface.outputs:
             raise SpecError(
-                spec_file,
-                f"{key}.wiring.{var}",
-                f"not a variable of modules/{iface.name}{_suggest(var, iface.variables)}",
+                self.spec_file, key, f"modules/{iface.name} has no output {output!r}{_suggest(output, iface.outputs)}"
             )
-        ref = comp.wiring[var]
-        exprs = [_reference(spec_file, f"{key}.wiring.{var}", r, interfaces, plan) for r in _as_list(ref)]
-        args.append((var, exprs[0] if isinstance(ref, str) else "[" + ", ".join(exprs) + "]"))
-        supplied.add(var)
-
-    missing = sorted(v for v, has_default in iface.variables.items() if not has_default and v not in supplied)
-    if missing:
-        raise SpecError(
-            spec_file,
-            key,
-            f"modules/{iface.name} needs variable {missing[0]!r} (no default): set it in inputs or wiring",
-        )
-    return args
+        return f"module.{source}.{output}"
 
 
 def _as_list(ref: str | list[str]) -> list[str]:
     return [ref] if isinstance(ref, str) else list(ref)
-
-
-def _reference(spec_file: str, key: str, ref: str, interfaces: dict[str, ModuleInterface], plan: _Plan) -> str:
-    source, output = ref.split(".", 1)
-    if source == "lambda":
-        from provisioner.package import LAMBDA_FUNCTIONS
-
-        if output not in LAMBDA_FUNCTIONS:
-            raise SpecError(spec_file, key, f"unknown Lambda function {output!r}{_suggest(output, LAMBDA_FUNCTIONS)}")
-        plan.lambdas.add(output)
-        return f'var.lambda_packages["{output}"]'
-    iface = interfaces[source]
-    if output not in iface.outputs:
-        raise SpecError(
-            spec_file, key, f"modules/{iface.name} has no output {output!r}{_suggest(output, iface.outputs)}"
-        )
-    return f"module.{source}.{output}"
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:

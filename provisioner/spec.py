@@ -10,14 +10,13 @@ import fnmatch
 import ipaddress
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from provisioner.errors import SpecError
 from provisioner.project import INSTANCE_SEPARATOR, Project
+from provisioner.spec_files import deep_merge, key_path, origin, read_yaml
 
 _DURATION_RE = re.compile(r"^(\d+)([mhdw])$")
 _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -297,74 +296,6 @@ def iso_utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Mappings merge key by key; anything else (lists included) in `override` replaces `base`."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _read_yaml(path: Path, shown: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(shown, "", f"cannot read: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "?"
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise SpecError(shown, where, f"malformed YAML: {problem}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise SpecError(shown, "", f"expected a mapping at the top level, found {type(data).__name__}")
-    for key in data:
-        if not isinstance(key, str):
-            raise SpecError(shown, str(key), "keys must be strings")
-    return data
-
-
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _has_path(data: Any, key: str) -> bool:
-    node = data
-    for part in (p.rstrip("]") for p in re.split(r"\.|\[", key) if p):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
-    return True
-
-
-def _origin(key: str, sources: tuple[tuple[str, dict[str, Any]], ...]) -> str:
-    """The file a key path came from: the environment file wins where it sets the key; first file otherwise."""
-    for shown, data in sources:
-        if _has_path(data, key):
-            return shown
-    # A missing key belongs to the deepest file that has its parent; default to the environment file.
-    parent = key.rsplit(".", 1)[0] if "." in key else ""
-    for shown, data in sources:
-        if parent and _has_path(data, parent):
-            return shown
-    return sources[0][0]
-
-
 def load_environment(
     project: Project,
     name: str,
@@ -390,8 +321,8 @@ def load_environment(
     defaults_path = project.defaults_file
     shown_env = project.relative(env_path)
     shown_defaults = project.relative(defaults_path)
-    defaults = _read_yaml(defaults_path, shown_defaults) if defaults_path.exists() else {}
-    env_data = _read_yaml(env_path, shown_env)
+    defaults = read_yaml(defaults_path, shown_defaults) if defaults_path.exists() else {}
+    env_data = read_yaml(env_path, shown_env)
     for reserved in ("name", "instance", "created_at", "expires_at"):
         if reserved in env_data or reserved in defaults:
             where = shown_env if reserved in env_data else shown_defaults
@@ -404,7 +335,7 @@ def load_environment(
         spec = EnvironmentSpec.model_validate(merged)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = _key_path(tuple(first["loc"]))
+        key = key_path(tuple(first["loc"]))
         reason = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             reason = "unknown key"
@@ -413,13 +344,13 @@ def load_environment(
         more = len(exc.errors()) - 1
         if more:
             reason += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise SpecError(_origin(key, sources), key, reason) from None
+        raise SpecError(origin(key, sources), key, reason) from None
 
     _check_components(project, spec, sources)
     # Issue 16: inputs naming files (GuardDuty IP lists) or carrying a policy are checked by their own loader.
     from provisioner.component_inputs import check_component_inputs
 
-    check_component_inputs(project, spec, lambda key: _origin(key, sources))
+    check_component_inputs(project, spec, lambda key: origin(key, sources))
     if instance is not None:
         spec = spec.stamp(instance, created_at, expires_at, spec_file=shown_env)
     return spec
@@ -433,7 +364,7 @@ def _check_components(project: Project, spec: EnvironmentSpec, sources: tuple[tu
         if module not in modules:
             hint = difflib.get_close_matches(module, modules, n=1)
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-            where = _origin(key, sources)
+            where = origin(key, sources)
             raise SpecError(where, key, f"unknown component {module!r}: no module in modules/{suggestion}")
         if not comp.enabled:
             continue
@@ -444,11 +375,11 @@ def _check_components(project: Project, spec: EnvironmentSpec, sources: tuple[tu
                     continue
                 other = spec.components.get(source)
                 if other is None or not other.enabled:
-                    where = _origin(f"{key}.wiring.{var}", sources)
+                    where = origin(f"{key}.wiring.{var}", sources)
                     state = "not defined" if other is None else "disabled"
                     raise SpecError(where, f"{key}.wiring.{var}", f"refers to component {source!r}, which is {state}")
         overlap = set(comp.inputs) & set(comp.wiring)
         if overlap:
             var = sorted(overlap)[0]
-            where = _origin(f"{key}.inputs.{var}", sources)
+            where = origin(f"{key}.inputs.{var}", sources)
             raise SpecError(where, f"{key}.inputs.{var}", "is set both in inputs and in wiring")

@@ -204,16 +204,14 @@ class Builder:
             if not prop.get("optional"):
                 required.append(name)
         computed = self.facts.computed_only.get(js_owner, set()) - set(attrs) - set(nested)
-        body: dict[str, Any] = {}
-        if attrs:
-            body["a"] = sorted(attrs)
-        if required:
-            body["q"] = sorted(required)
-        if computed:
-            body["c"] = sorted(computed)
-        if nested:
-            body["b"] = dict(sorted(nested.items()))
-        self.blocks[index] = body
+        # Compact keys (attributes, required, computed-only, nested blocks); empty ones are left out.
+        fields = (
+            ("a", sorted(attrs)),
+            ("q", sorted(required)),
+            ("c", sorted(computed)),
+            ("b", dict(sorted(nested.items()))),
+        )
+        self.blocks[index] = {key: value for key, value in fields if value}
         return index
 
 

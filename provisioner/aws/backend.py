@@ -6,6 +6,7 @@ Each property is read first and written only when it differs, so a second run ch
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,10 +41,88 @@ def _tls_only_policy(bucket: str) -> dict[str, Any]:
     }
 
 
-def ensure_state_bucket(
-    bucket: str, region: str, tags: dict[str, str], kms_key: str | None, result: BootstrapResult
-) -> None:
-    s3 = client("s3", region)
+@dataclass(frozen=True)
+class _Property:
+    """One bucket property: read it (``missing`` = the error code S3 answers when it was never set, read as
+    ``absent``), compare it with the wanted value, write it only when they differ."""
+
+    label: str
+    missing: str
+    read: Callable[[Any, str], Any]
+    write: Callable[[Any, str, Any], None]
+    change: str
+    absent: Any = None
+
+
+def _read_encryption(s3: Any, bucket: str) -> dict[str, Any]:
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    return dict(rules[0].get("ApplyServerSideEncryptionByDefault", {})) if rules else {}
+
+
+def _write_encryption(s3: Any, bucket: str, rule: dict[str, Any]) -> None:
+    config = {"Rules": [{"ApplyServerSideEncryptionByDefault": rule, "BucketKeyEnabled": True}]}
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=config)
+
+
+def _read_tags(s3: Any, bucket: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+
+
+def _write_tags(s3: Any, bucket: str, tags: dict[str, str]) -> None:
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+_VERSIONING = _Property(
+    "versioning",
+    "",  # never "missing": an unversioned bucket answers without a Status
+    lambda s3, bucket: s3.get_bucket_versioning(Bucket=bucket).get("Status"),
+    lambda s3, bucket, status: s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status}),
+    "enabled versioning",
+)
+_ENCRYPTION = _Property(
+    "encryption",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    _read_encryption,
+    _write_encryption,
+    "set KMS default encryption",
+)
+_PUBLIC_ACCESS_BLOCK = _Property(
+    "public access block",
+    "NoSuchPublicAccessBlockConfiguration",
+    lambda s3, bucket: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
+    lambda s3, bucket, block: s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=block),
+    "blocked public access",
+)
+_POLICY = _Property(
+    "policy",
+    "NoSuchBucketPolicy",
+    lambda s3, bucket: json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]),
+    lambda s3, bucket, policy: s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy)),
+    "set TLS-only bucket policy",
+)
+_TAGS = _Property("tags", "NoSuchTagSet", _read_tags, _write_tags, "tagged bucket", absent={})
+
+_BLOCK_ALL_PUBLIC = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def _ensure_property(s3: Any, bucket: str, prop: _Property, wanted: Any, result: BootstrapResult) -> None:
+    try:
+        current = prop.read(s3, bucket)
+    except Exception as exc:
+        if not prop.missing or error_code(exc) != prop.missing:
+            raise aws_error(f"s3 bucket {bucket} {prop.label}", exc) from None
+        current = prop.absent
+    if current != wanted:
+        prop.write(s3, bucket, wanted)
+        result.changes.append(prop.change)
+
+
+def _ensure_bucket_exists(s3: Any, bucket: str, region: str, result: BootstrapResult) -> None:
     try:
         s3.head_bucket(Bucket=bucket)
     except Exception as exc:
@@ -55,65 +134,25 @@ def ensure_state_bucket(
         s3.create_bucket(**kwargs)
         result.changes.append(f"created bucket {bucket}")
 
-    if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        result.changes.append("enabled versioning")
 
-    wanted_rule: dict[str, Any] = {"SSEAlgorithm": "aws:kms"}
+def ensure_state_bucket(
+    bucket: str, region: str, tags: dict[str, str], kms_key: str | None, result: BootstrapResult
+) -> None:
+    s3 = client("s3", region)
+    _ensure_bucket_exists(s3, bucket, region, result)
+    encryption: dict[str, Any] = {"SSEAlgorithm": "aws:kms"}
     if kms_key:
-        wanted_rule["KMSMasterKeyID"] = kms_key
-    try:
-        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
-        current = rules[0].get("ApplyServerSideEncryptionByDefault", {}) if rules else {}
-    except Exception as exc:
-        if error_code(exc) != "ServerSideEncryptionConfigurationNotFoundError":
-            raise aws_error(f"s3 bucket {bucket} encryption", exc) from None
-        current = {}
-    if current != wanted_rule:
-        s3.put_bucket_encryption(
-            Bucket=bucket,
-            ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": wanted_rule, "BucketKeyEnabled": True}]
-            },
-        )
-        result.changes.append("set KMS default encryption")
-
-    wanted_block = {
-        "BlockPublicAcls": True,
-        "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True,
-        "RestrictPublicBuckets": True,
-    }
-    try:
-        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    except Exception as exc:
-        if error_code(exc) != "NoSuchPublicAccessBlockConfiguration":
-            raise aws_error(f"s3 bucket {bucket} public access block", exc) from None
-        block = {}
-    if block != wanted_block:
-        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=wanted_block)
-        result.changes.append("blocked public access")
-
-    wanted_policy = _tls_only_policy(bucket)
-    try:
-        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
-    except Exception as exc:
-        if error_code(exc) != "NoSuchBucketPolicy":
-            raise aws_error(f"s3 bucket {bucket} policy", exc) from None
-        policy = None
-    if policy != wanted_policy:
-        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(wanted_policy))
-        result.changes.append("set TLS-only bucket policy")
-
-    try:
-        current_tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
-    except Exception as exc:
-        if error_code(exc) != "NoSuchTagSet":
-            raise aws_error(f"s3 bucket {bucket} tags", exc) from None
-        current_tags = {}
-    if current_tags != tags:
-        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
-        result.changes.append("tagged bucket")
+        encryption["KMSMasterKeyID"] = kms_key
+    # Order matters only for the messages; each step is independent and idempotent.
+    steps: tuple[tuple[_Property, Any], ...] = (
+        (_VERSIONING, "Enabled"),
+        (_ENCRYPTION, encryption),
+        (_PUBLIC_ACCESS_BLOCK, _BLOCK_ALL_PUBLIC),
+        (_POLICY, _tls_only_policy(bucket)),
+        (_TAGS, tags),
+    )
+    for prop, wanted in steps:
+        _ensure_property(s3, bucket, prop, wanted, result)
 
 
 def ensure_lock_table(table: str, region: str, tags: dict[str, str], result: BootstrapResult) -> None:

@@ -20,6 +20,21 @@ from provisioner.spec import EnvironmentSpec
 Severity = Literal["critical", "high", "medium", "low"]
 Status = Literal["ok", "drift", "error"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+# A check's severity belongs to the check, whichever way it fails (resource missing or expectation broken).
+_SEVERITY: dict[str, Severity] = {
+    "cloudtrail.trail": "critical",
+    "cloudtrail.logging": "critical",
+    "guardduty.detector": "high",
+    "guardduty.enabled": "high",
+    "securityhub.enabled": "high",
+    "waf.web_acl": "high",
+    "waf.logging": "medium",
+    "waf.associated": "high",
+    "opensearch.domain": "high",
+    "opensearch.encryption_at_rest": "high",
+    "opensearch.node_to_node_encryption": "high",
+    "opensearch.enforce_https": "medium",
+}
 
 
 @dataclass(frozen=True)
@@ -67,11 +82,13 @@ class _Context:
     def region(self) -> str:
         return self.spec.region
 
-    def check(self, check: str, resource: str, ok: bool, severity: Severity, good: str, bad: str) -> PostureCheck:
-        return PostureCheck(check, self.component, resource, "ok" if ok else "drift", severity, good if ok else bad)
+    def check(self, check: str, resource: str, ok: bool, good: str, bad: str) -> PostureCheck:
+        """`good` or `bad` is the message, as `ok` says."""
+        status: Status = "ok" if ok else "drift"
+        return PostureCheck(check, self.component, resource, status, _SEVERITY[check], good if ok else bad)
 
-    def missing(self, check: str, severity: Severity, what: str) -> PostureCheck:
-        return PostureCheck(check, self.component, "", "drift", severity, f"{what} not found")
+    def missing(self, check: str, what: str) -> PostureCheck:
+        return self.check(check, "", False, "", f"{what} not found")
 
 
 _Checker = Callable[[_Context], Iterator[PostureCheck]]
@@ -92,20 +109,19 @@ def _cloudtrail(ctx: _Context) -> Iterator[PostureCheck]:
         named = [str(t["TrailARN"]) for t in trails if t.get("Name") == ctx.named("trail")]
         arn = named[0] if named else None
     if arn is None:
-        yield ctx.missing("cloudtrail.trail", "critical", f"CloudTrail trail {ctx.named('trail')}")
+        yield ctx.missing("cloudtrail.trail", f"CloudTrail trail {ctx.named('trail')}")
         return
     try:
         status = api.get_trail_status(Name=arn)
     except Exception as exc:
         if error_code(exc) == "TrailNotFoundException":
-            yield ctx.missing("cloudtrail.trail", "critical", f"CloudTrail trail {arn}")
+            yield ctx.missing("cloudtrail.trail", f"CloudTrail trail {arn}")
             return
         raise aws_error("cloudtrail:GetTrailStatus", exc) from None
     yield ctx.check(
         "cloudtrail.logging",
         arn,
         bool(status.get("IsLogging")),
-        "critical",
         "trail is logging",
         "CloudTrail logging is stopped",
     )
@@ -120,13 +136,13 @@ def _guardduty(ctx: _Context) -> Iterator[PostureCheck]:
         ids = sorted(d for page in pages for d in page.get("DetectorIds", []))
         detector_id = ids[0] if ids else None
     if detector_id is None:
-        yield ctx.missing("guardduty.detector", "high", f"GuardDuty detector in {ctx.region}")
+        yield ctx.missing("guardduty.detector", f"GuardDuty detector in {ctx.region}")
         return
     try:
         detector = api.get_detector(DetectorId=detector_id)
     except Exception as exc:
         if error_code(exc) in ("BadRequestException", "ResourceNotFoundException"):
-            yield ctx.missing("guardduty.detector", "high", f"GuardDuty detector {detector_id}")
+            yield ctx.missing("guardduty.detector", f"GuardDuty detector {detector_id}")
             return
         raise aws_error("guardduty:GetDetector", exc) from None
     status = str(detector.get("Status", "?"))
@@ -134,7 +150,6 @@ def _guardduty(ctx: _Context) -> Iterator[PostureCheck]:
         "guardduty.enabled",
         detector_id,
         status == "ENABLED",
-        "high",
         "detector is enabled",
         f"GuardDuty detector is {status.lower()}",
     )
@@ -146,17 +161,10 @@ def _securityhub(ctx: _Context) -> Iterator[PostureCheck]:
         hub = api.describe_hub()
     except Exception as exc:
         if error_code(exc) in ("InvalidAccessException", "ResourceNotFoundException"):
-            yield PostureCheck(
-                "securityhub.enabled",
-                ctx.component,
-                "",
-                "drift",
-                "high",
-                f"Security Hub is not enabled in {ctx.region}",
-            )
+            yield ctx.check("securityhub.enabled", "", False, "", f"Security Hub is not enabled in {ctx.region}")
             return
         raise aws_error("securityhub:DescribeHub", exc) from None
-    yield ctx.check("securityhub.enabled", str(hub.get("HubArn", "")), True, "high", "Security Hub is enabled", "")
+    yield ctx.check("securityhub.enabled", str(hub.get("HubArn", "")), True, "Security Hub is enabled", "")
 
 
 def _waf(ctx: _Context) -> Iterator[PostureCheck]:
@@ -167,7 +175,7 @@ def _waf(ctx: _Context) -> Iterator[PostureCheck]:
         named = sorted(str(a["ARN"]) for a in acls if str(a.get("Name", "")).startswith(ctx.prefix))
         arn = named[0] if named else None
     if arn is None:
-        yield ctx.missing("waf.web_acl", "high", f"WAFv2 web ACL named {ctx.prefix}*")
+        yield ctx.missing("waf.web_acl", f"WAFv2 web ACL named {ctx.prefix}*")
         return
     try:
         api.get_logging_configuration(ResourceArn=arn)
@@ -176,7 +184,7 @@ def _waf(ctx: _Context) -> Iterator[PostureCheck]:
         if error_code(exc) != "WAFNonexistentItemException":
             raise aws_error("wafv2:GetLoggingConfiguration", exc) from None
         logging_on = False
-    yield ctx.check("waf.logging", arn, logging_on, "medium", "web ACL logging is on", "web ACL logging is off")
+    yield ctx.check("waf.logging", arn, logging_on, "web ACL logging is on", "web ACL logging is off")
     yield from _waf_association(ctx, api, arn)
 
 
@@ -209,7 +217,6 @@ def _waf_association(ctx: _Context, api: Any, arn: str) -> Iterator[PostureCheck
             "waf.associated",
             arn,
             bool(attached),
-            "high",
             "web ACL protects at least one resource",
             "web ACL is not associated with any resource",
         )
@@ -221,7 +228,6 @@ def _waf_association(ctx: _Context, api: Any, arn: str) -> Iterator[PostureCheck
             "waf.associated",
             arn,
             actual == arn,
-            "high",
             f"web ACL protects {target}",
             f"web ACL is not associated with {target}",
         )
@@ -234,38 +240,27 @@ def _opensearch(ctx: _Context) -> Iterator[PostureCheck]:
         domains = _call("es:ListDomainNames", api.list_domain_names).get("DomainNames", [])
         name = ctx.named("os") if any(d["DomainName"] == ctx.named("os") for d in domains) else None
     if name is None:
-        yield ctx.missing("opensearch.domain", "high", f"OpenSearch domain {ctx.named('os')}")
+        yield ctx.missing("opensearch.domain", f"OpenSearch domain {ctx.named('os')}")
         return
     try:
         domain = api.describe_domain(DomainName=name)["DomainStatus"]
     except Exception as exc:
         if error_code(exc) == "ResourceNotFoundException":
-            yield ctx.missing("opensearch.domain", "high", f"OpenSearch domain {name}")
+            yield ctx.missing("opensearch.domain", f"OpenSearch domain {name}")
             return
         raise aws_error("es:DescribeDomain", exc) from None
     arn = str(domain.get("ARN") or name)
-    flags: list[tuple[str, bool, Severity, str]] = [
-        (
-            "opensearch.encryption_at_rest",
-            _enabled(domain, "EncryptionAtRestOptions", "Enabled"),
-            "high",
-            "encryption at rest",
-        ),
+    flags = (
+        ("opensearch.encryption_at_rest", _enabled(domain, "EncryptionAtRestOptions", "Enabled"), "encryption at rest"),
         (
             "opensearch.node_to_node_encryption",
             _enabled(domain, "NodeToNodeEncryptionOptions", "Enabled"),
-            "high",
             "node-to-node encryption",
         ),
-        (
-            "opensearch.enforce_https",
-            _enabled(domain, "DomainEndpointOptions", "EnforceHTTPS"),
-            "medium",
-            "HTTPS enforcement",
-        ),
-    ]
-    for check, on, severity, what in flags:
-        yield ctx.check(check, arn, on, severity, f"{what} is on", f"{what} is off")
+        ("opensearch.enforce_https", _enabled(domain, "DomainEndpointOptions", "EnforceHTTPS"), "HTTPS enforcement"),
+    )
+    for check, on, what in flags:
+        yield ctx.check(check, arn, on, f"{what} is on", f"{what} is off")
 
 
 def _enabled(domain: Mapping[str, Any], block: str, key: str) -> bool:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from provisioner.functions.errors import FunctionInputError
@@ -13,6 +16,19 @@ from provisioner.functions.errors import FunctionInputError
 # A CloudWatch Logs payload is at most 1 MB compressed; refuse "zip bombs" well above any real input.
 MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Retry schedule shared by the Security Hub import and the OpenSearch bulk client: `attempts` tries,
+    waiting `base_delay * 2**(n-1)` after the n-th failed one. Tests pass a recording `sleep`."""
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int) -> float:
+        return float(self.base_delay * 2 ** (attempt - 1))
 
 
 def load_json(data: bytes, source: str) -> Any:

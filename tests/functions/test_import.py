@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
+from provisioner.functions.common import Backoff
 from provisioner.functions.errors import FunctionInputError
 from provisioner.functions.findings import FindingContext, convert_report, import_findings
 from provisioner.functions.findings.handler import lambda_handler, parse_key
@@ -57,7 +58,7 @@ def test_failed_findings_are_retried_with_backoff_and_counted(aws: str) -> None:
     findings = convert_report("zap", ZAP.read_bytes(), CTX).findings
     findings[1]["Resources"] = []  # Security Hub refuses a finding without a resource
     sleeps: list[float] = []
-    result = import_findings(client, "zap", findings, CTX, sleep=sleeps.append)
+    result = import_findings(client, "zap", findings, CTX, backoff=Backoff(sleep=sleeps.append))
     assert (result.imported, result.failed) == (2, 1)
     assert result.failed_ids == [findings[1]["Id"]]
     assert sleeps == [0.5, 1.0, 2.0]

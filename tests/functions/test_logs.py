@@ -13,6 +13,7 @@ from typing import ClassVar
 import pytest
 from botocore.credentials import Credentials
 
+from provisioner.functions.common import Backoff
 from provisioner.functions.logs import cloudtrail, handlers, normalize, normalize_records
 from provisioner.functions.logs.guardduty import severity_label
 from provisioner.functions.logs.opensearch import BulkError, BulkIndexer
@@ -268,7 +269,7 @@ def test_bulk_retries_throttling_and_counts_rejected_documents(bulk_server: str)
     docs, _ = normalize("waf", (DATA / "waf/test-waf.log").read_bytes())
     _Bulk.script = [503, [201, 429, 400, 201], [201]]
     sleeps: list[float] = []
-    result = BulkIndexer(bulk_server, "us-east-1", CREDS, sleep=sleeps.append).index("waf", docs)
+    result = BulkIndexer(bulk_server, "us-east-1", CREDS, backoff=Backoff(sleep=sleeps.append)).index("waf", docs)
     assert (result.indexed, result.failed) == (3, 1)
     assert result.errors == ["HTTP 400: mapper_parsing_exception"]
     assert sleeps == [0.5, 1.0]
@@ -278,7 +279,7 @@ def test_bulk_retries_throttling_and_counts_rejected_documents(bulk_server: str)
 def test_bulk_gives_up_loudly_when_opensearch_stays_down(bulk_server: str) -> None:
     _Bulk.script = [503, 503, 503, 503]
     pauses: list[float] = []
-    indexer = BulkIndexer(bulk_server, "us-east-1", CREDS, sleep=pauses.append)
+    indexer = BulkIndexer(bulk_server, "us-east-1", CREDS, backoff=Backoff(sleep=pauses.append))
     with pytest.raises(BulkError, match="after 4 attempts"):
         indexer.index("guardduty", normalize("guardduty", (DATA / "guardduty/test-guard_duty.log").read_bytes())[0])
     assert len(_Bulk.received) == 4  # every attempt really reached the server

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from provisioner.functions.common import load_json
+from provisioner.functions.common import Backoff, load_json
 from provisioner.functions.errors import FunctionInputError
 from provisioner.functions.findings import dependency_check, sonarqube, zap
 from provisioner.functions.findings.asff import FindingContext
 from provisioner.functions.findings.identity import Merge
-from provisioner.functions.findings.importer import ImportResult
+from provisioner.functions.findings.importer import ImportResult, Owner
 from provisioner.functions.findings.importer import import_findings as _import
 
 __all__ = ["TOOLS", "Conversion", "FindingContext", "ImportResult", "Merge", "convert_report", "import_findings"]
@@ -79,15 +77,8 @@ def import_findings(
     findings: list[dict[str, Any]],
     ctx: FindingContext,
     *,
-    resolve_missing: bool = True,
-    sleep: Callable[[float], None] = time.sleep,
+    backoff: Backoff = Backoff(),
 ) -> ImportResult:
-    """Send findings to Security Hub with a boto3 `securityhub` client; see `importer.import_findings`."""
-    return _import(
-        client,
-        findings,
-        product_arn=ctx.product_arn,
-        scope=ctx.scope(tool),
-        resolve_missing=resolve_missing,
-        sleep=sleep,
-    )
+    """Send findings to Security Hub with a boto3 `securityhub` client, resolving this scope's vanished ones;
+    see `importer.import_findings`."""
+    return _import(client, findings, Owner(ctx.product_arn, ctx.scope(tool)), backoff=backoff)

@@ -131,66 +131,81 @@ def urls(value: str) -> list[str]:
     return _URL_RE.findall(value)
 
 
-def build_finding(
-    ctx: FindingContext,
-    *,
-    tool: str,
-    rule: str,
-    identity: tuple[str, ...],
-    title: str,
-    description: str,
-    severity: Severity,
-    types: list[str],
-    resource_id: str,
-    remediation_text: str,
-    remediation_url: str | None = None,
-    source_url: str | None = None,
-    product_fields: dict[str, str] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One ASFF finding whose Id comes from `identity`; `extra` adds top-level fields (Vulnerabilities, ...)."""
+@dataclass(frozen=True, kw_only=True)
+class FindingDraft:
+    """What a converter found, in its own terms; `build_finding` adds the context (account, repository, time).
+
+    `identity` is what the Id hashes (the tool's own grouping); `extra` adds top-level ASFF fields
+    (Vulnerabilities, Workflow, ...)."""
+
+    tool: str
+    rule: str
+    identity: tuple[str, ...]
+    title: str
+    description: str
+    severity: Severity
+    types: list[str]
+    resource_id: str
+    remediation_text: str
+    remediation_url: str | None = None
+    source_url: str | None = None
+    product_fields: dict[str, str] | None = None
+    extra: dict[str, Any] | None = None
+
+
+def _product_fields(ctx: FindingContext, draft: FindingDraft) -> dict[str, str]:
     fields = {
-        TOOL_FIELD: tool,
-        SCOPE_FIELD: ctx.scope(tool),
+        TOOL_FIELD: draft.tool,
+        SCOPE_FIELD: ctx.scope(draft.tool),
         "provision/Repository": ctx.repository,
         "provision/Branch": ctx.branch,
         "provision/Commit": ctx.commit,
         "provision/BuildId": ctx.build_id,
-        **(product_fields or {}),
+        **(draft.product_fields or {}),
     }
-    recommendation: dict[str, str] = {"Text": clip(remediation_text or "See the scanner documentation.", 512)}
-    if remediation_url:
-        recommendation["Url"] = remediation_url
-    details = {k: clip(v, 1024) for k, v in (("Repository", ctx.repository), ("Branch", ctx.branch)) if v}
+    return {k: clip(v, PRODUCT_FIELD_VALUE_MAX) for k, v in fields.items() if v}
+
+
+def _resource(ctx: FindingContext, draft: FindingDraft) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "Type": "Other",
-        "Id": clip(resource_id or ctx.repository or tool, RESOURCE_ID_MAX),
+        "Id": clip(draft.resource_id or ctx.repository or draft.tool, RESOURCE_ID_MAX),
         "Partition": ctx.partition,
         "Region": ctx.region,
     }
+    details = {k: clip(v, 1024) for k, v in (("Repository", ctx.repository), ("Branch", ctx.branch)) if v}
     if details:
         resource["Details"] = {"Other": details}
+    return resource
+
+
+def build_finding(ctx: FindingContext, draft: FindingDraft) -> dict[str, Any]:
+    """One ASFF finding whose Id comes from `draft.identity`."""
+    recommendation: dict[str, str] = {"Text": clip(draft.remediation_text or "See the scanner documentation.", 512)}
+    if draft.remediation_url:
+        recommendation["Url"] = draft.remediation_url
+    title, rule = draft.title.strip(), draft.rule
     finding: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": finding_id(tool, ctx.repository, ctx.branch, identity),
+        "Id": finding_id(draft.tool, ctx.repository, ctx.branch, draft.identity),
         "ProductArn": ctx.product_arn,
-        "GeneratorId": clip(f"provision/{tool}/{rule}", 512),
+        "GeneratorId": clip(f"provision/{draft.tool}/{rule}", 512),
         "AwsAccountId": ctx.account_id,
-        "Types": types,
+        "Types": draft.types,
         "FirstObservedAt": ctx.observed_at,
         "LastObservedAt": ctx.observed_at,
         "CreatedAt": ctx.observed_at,
         "UpdatedAt": ctx.observed_at,
-        "Severity": severity.as_asff(),
-        "Title": clip(title.strip() or rule, TITLE_MAX),
-        "Description": clip(description.strip() or title.strip() or rule, DESCRIPTION_MAX),
+        "Severity": draft.severity.as_asff(),
+        "Title": clip(title or rule, TITLE_MAX),
+        "Description": clip(draft.description.strip() or title or rule, DESCRIPTION_MAX),
         "Remediation": {"Recommendation": recommendation},
-        "ProductFields": {k: clip(v, PRODUCT_FIELD_VALUE_MAX) for k, v in fields.items() if v},
-        "Resources": [resource],
+        "ProductFields": _product_fields(ctx, draft),
+        "Resources": [_resource(ctx, draft)],
         "RecordState": "ACTIVE",
     }
-    if source_url:
-        finding["SourceUrl"] = source_url
-    if extra:
-        finding.update(extra)
+    if draft.source_url:
+        finding["SourceUrl"] = draft.source_url
+    if draft.extra:
+        finding.update(draft.extra)
     return finding

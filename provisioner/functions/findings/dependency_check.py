@@ -10,6 +10,7 @@ from provisioner.functions.errors import FunctionInputError
 from provisioner.functions.findings.asff import (
     LABELS,
     FindingContext,
+    FindingDraft,
     Severity,
     build_finding,
     severity_from_cvss,
@@ -154,24 +155,26 @@ def _finding(
     classifier = "/CVE" if name.startswith("CVE-") else ""
     return build_finding(
         ctx,
-        tool=TOOL,
-        rule=name,
-        identity=(name, package),
-        title=f"{name} in {display}",
-        description=str(vuln.get("description") or f"{name} affects {display}."),
-        severity=sev,
-        types=[f"Software and Configuration Checks/Vulnerabilities{classifier}"],
-        resource_id=package,
-        remediation_text=f"Upgrade or replace {display}: it is affected by {name}.",
-        remediation_url=advisory,
-        source_url=advisory,
-        product_fields={
-            "dependency-check/Vulnerability": name,
-            "dependency-check/Packages": ", ".join(purls),
-            "dependency-check/FileName": ", ".join(files),
-            "dependency-check/CWEs": ", ".join(cwes),
-        },
-        extra={"Vulnerabilities": [vulnerability]},
+        FindingDraft(
+            tool=TOOL,
+            rule=name,
+            identity=(name, package),
+            title=f"{name} in {display}",
+            description=str(vuln.get("description") or f"{name} affects {display}."),
+            severity=sev,
+            types=[f"Software and Configuration Checks/Vulnerabilities{classifier}"],
+            resource_id=package,
+            remediation_text=f"Upgrade or replace {display}: it is affected by {name}.",
+            remediation_url=advisory,
+            source_url=advisory,
+            product_fields={
+                "dependency-check/Vulnerability": name,
+                "dependency-check/Packages": ", ".join(purls),
+                "dependency-check/FileName": ", ".join(files),
+                "dependency-check/CWEs": ", ".join(cwes),
+            },
+            extra={"Vulnerabilities": [vulnerability]},
+        ),
     )
 
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from provisioner.functions.common import Backoff
 from provisioner.functions.findings.asff import SCOPE_FIELD, now_iso
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 100  # BatchImportFindings and BatchUpdateFindings maximum
-MAX_ATTEMPTS = 4
-BASE_DELAY = 0.5
 # Fields of ours that an archived copy carries back (GetFindings adds read-only ones we must not echo).
 _ARCHIVE_FIELDS = (
     "SchemaVersion",
@@ -41,6 +39,14 @@ _ARCHIVE_FIELDS = (
 RESOLVED_BY_WORKFLOW = "batch_update_findings"  # Workflow RESOLVED set, and the record archived
 RESOLVED_BY_ARCHIVE = "archive_reimport"  # BatchUpdateFindings unavailable or denied: archived only
 NOTHING_TO_RESOLVE = "none"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Which findings are ours: filed under this product ARN and tagged with this scope (tool + repository)."""
+
+    product_arn: str
+    scope: str
 
 
 @dataclass
@@ -72,8 +78,9 @@ def _chunks(items: list[dict[str, Any]], size: int = BATCH_SIZE) -> Iterator[lis
         yield items[start : start + size]
 
 
-def existing_in_scope(client: Any, product_arn: str, scope: str) -> dict[str, dict[str, Any]]:
+def existing_in_scope(client: Any, owner: Owner) -> dict[str, dict[str, Any]]:
     """Every finding (any record state) this integration filed for the scope, by Id."""
+    product_arn, scope = owner.product_arn, owner.scope
     filters = {
         "ProductArn": [{"Value": product_arn, "Comparison": "EQUALS"}],
         "ProductFields": [{"Key": SCOPE_FIELD, "Value": scope, "Comparison": "EQUALS"}],
@@ -88,18 +95,14 @@ def existing_in_scope(client: Any, product_arn: str, scope: str) -> dict[str, di
 
 
 def batch_import(
-    client: Any,
-    findings: list[dict[str, Any]],
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-    max_attempts: int = MAX_ATTEMPTS,
+    client: Any, findings: list[dict[str, Any]], backoff: Backoff = Backoff()
 ) -> tuple[set[str], dict[str, str]]:
     """(ids imported, id -> last error) after retrying failed findings with exponential backoff."""
     ok: set[str] = set()
     errors: dict[str, str] = {}
     for chunk in _chunks(findings):
         pending = chunk
-        for attempt in range(1, max_attempts + 1):
+        for attempt in range(1, backoff.attempts + 1):
             response = client.batch_import_findings(Findings=pending)
             failed = {
                 f.get("Id", ""): f"{f.get('ErrorCode')}: {f.get('ErrorMessage')}"
@@ -110,10 +113,10 @@ def batch_import(
                 break
             errors.update(failed)
             pending = [f for f in pending if f["Id"] in failed]
-            if attempt < max_attempts:
-                delay = BASE_DELAY * 2 ** (attempt - 1)
+            if attempt < backoff.attempts:
+                delay = backoff.delay(attempt)
                 log.warning("%d findings failed to import, retrying in %.1fs", len(pending), delay)
-                sleep(delay)
+                backoff.sleep(delay)
     for finding_id in ok:
         errors.pop(finding_id, None)
     return ok, errors
@@ -122,16 +125,14 @@ def batch_import(
 def import_findings(
     client: Any,
     findings: list[dict[str, Any]],
+    owner: Owner,
     *,
-    product_arn: str,
-    scope: str,
     resolve_missing: bool = True,
-    sleep: Callable[[float], None] = time.sleep,
-    max_attempts: int = MAX_ATTEMPTS,
+    backoff: Backoff = Backoff(),
 ) -> ImportResult:
     """Import (create or update) findings; archive and resolve this scope's findings absent from them."""
     result = ImportResult()
-    existing = existing_in_scope(client, product_arn, scope)
+    existing = existing_in_scope(client, owner)
     prepared = []
     for finding in findings:
         old = existing.get(finding["Id"])
@@ -140,7 +141,7 @@ def import_findings(
             finding = {**finding, "CreatedAt": old.get("CreatedAt", finding["CreatedAt"])}
             finding["FirstObservedAt"] = old.get("FirstObservedAt", finding["FirstObservedAt"])
         prepared.append(finding)
-    ok, errors = batch_import(client, prepared, sleep=sleep, max_attempts=max_attempts)
+    ok, errors = batch_import(client, prepared, backoff)
     result.imported = sum(1 for f in prepared if f["Id"] in ok and f["Id"] not in existing)
     result.updated = sum(1 for f in prepared if f["Id"] in ok and f["Id"] in existing)
     result.failed = len(errors)
@@ -150,18 +151,11 @@ def import_findings(
         new_ids = {f["Id"] for f in findings}
         gone = [f for fid, f in existing.items() if fid not in new_ids and f.get("RecordState") != "ARCHIVED"]
         if gone:
-            _resolve(client, gone, result, sleep=sleep, max_attempts=max_attempts)
+            _resolve(client, gone, result, backoff)
     return result
 
 
-def _resolve(
-    client: Any,
-    gone: list[dict[str, Any]],
-    result: ImportResult,
-    *,
-    sleep: Callable[[float], None],
-    max_attempts: int,
-) -> None:
+def _resolve(client: Any, gone: list[dict[str, Any]], result: ImportResult, backoff: Backoff) -> None:
     """Workflow RESOLVED via BatchUpdateFindings where allowed, then RecordState ARCHIVED by re-import.
 
     The archive runs on both paths: Security Hub resets a RESOLVED workflow to NEW only when the record state
@@ -174,7 +168,7 @@ def _resolve(
     archived = [
         {**{k: f[k] for k in _ARCHIVE_FIELDS if k in f}, "UpdatedAt": stamp, "RecordState": "ARCHIVED"} for f in gone
     ]
-    ok, errors = batch_import(client, archived, sleep=sleep, max_attempts=max_attempts)
+    ok, errors = batch_import(client, archived, backoff)
     result.resolved = len(ok)
     result.failed += len(errors)
     result.failed_ids.extend(sorted(errors))

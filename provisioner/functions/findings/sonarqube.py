@@ -7,7 +7,7 @@ from typing import Any
 
 from provisioner.functions.common import as_dict, clip
 from provisioner.functions.errors import FunctionInputError
-from provisioner.functions.findings.asff import FindingContext, build_finding, severity_from_label
+from provisioner.functions.findings.asff import FindingContext, FindingDraft, build_finding, severity_from_label
 from provisioner.functions.findings.identity import Converted, grouped, unique
 
 TOOL = "sonarqube"
@@ -62,25 +62,8 @@ _RULE_LANG = {
 
 def convert(report: Any, ctx: FindingContext, source: str) -> Converted:
     """One finding per open issue key; closed issues are not findings (so a re-import resolves them)."""
-    pages = report if isinstance(report, list) else [report]
-    entries: list[dict[str, Any]] = []
-    components: dict[str, str] = {}
-    expected = 0
     out = Converted()
-    for number, page in enumerate(pages, 1):
-        if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
-            raise FunctionInputError(source, f"page {number} is not an api/issues/search response (no 'issues')")
-        paging = as_dict(page.get("paging"))
-        total = paging.get("total", page.get("total", 0))
-        expected = max(expected, total if isinstance(total, int) else 0)
-        for comp in page.get("components") or []:
-            if isinstance(comp, dict) and isinstance(comp.get("key"), str):
-                components[comp["key"]] = str(comp.get("path") or comp.get("longName") or "")
-        for issue in page["issues"]:
-            if isinstance(issue, dict) and isinstance(issue.get("key"), str) and issue["key"]:
-                entries.append(issue)
-            else:
-                out.skipped += 1
+    entries, components, expected = _read_pages(report if isinstance(report, list) else [report], source, out)
     by_key = grouped((issue["key"], issue) for issue in entries)
     if expected > len(by_key) + out.skipped:
         # Resolving against a partial list would archive findings that are still open.
@@ -96,6 +79,29 @@ def convert(report: Any, ctx: FindingContext, source: str) -> Converted:
         elif usable:
             out.add(_finding(key, usable, components, ctx), f"SonarQube issue key {key}", len(usable))
     return out
+
+
+def _read_pages(pages: list[Any], source: str, out: Converted) -> tuple[list[dict[str, Any]], dict[str, str], int]:
+    """(issues with a key, component key -> path, the largest `total` any page announced); keyless issues
+    count as skipped in `out`."""
+    entries: list[dict[str, Any]] = []
+    components: dict[str, str] = {}
+    expected = 0
+    for number, page in enumerate(pages, 1):
+        if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
+            raise FunctionInputError(source, f"page {number} is not an api/issues/search response (no 'issues')")
+        paging = as_dict(page.get("paging"))
+        total = paging.get("total", page.get("total", 0))
+        expected = max(expected, total if isinstance(total, int) else 0)
+        for comp in page.get("components") or []:
+            if isinstance(comp, dict) and isinstance(comp.get("key"), str):
+                components[comp["key"]] = str(comp.get("path") or comp.get("longName") or "")
+        for issue in page["issues"]:
+            if isinstance(issue, dict) and isinstance(issue.get("key"), str) and issue["key"]:
+                entries.append(issue)
+            else:
+                out.skipped += 1
+    return entries, components, expected
 
 
 def _usable(issue: dict[str, Any]) -> bool:
@@ -219,24 +225,26 @@ def _finding(key: str, issues: list[dict[str, Any]], components: dict[str, str],
     text = "\n".join(messages)
     return build_finding(
         ctx,
-        tool=TOOL,
-        rule=rule,
-        identity=(key,),
-        title=f"{rule}: {issue.get('message') or rule}",
-        description=f"{text}\n\nLocation: {where}\nType: {issue_type or 'n/a'}",
-        severity=sev,
-        types=types,
-        resource_id=component,
-        remediation_text=f"Fix {rule} at {where}" + (f" (estimated effort {effort})." if effort else "."),
-        remediation_url=url,
-        source_url=url,
-        product_fields={
-            "sonarqube/IssueKey": key,
-            "sonarqube/Rule": rule,
-            "sonarqube/Project": str(issue.get("project") or ""),
-            "sonarqube/Type": issue_type,
-            "sonarqube/Tags": ", ".join(unique(str(t) for i in issues for t in i.get("tags") or [])),
-            "sonarqube/References": " ".join(v["Id"] for v in vulnerabilities),
-        },
-        extra=extra,
+        FindingDraft(
+            tool=TOOL,
+            rule=rule,
+            identity=(key,),
+            title=f"{rule}: {issue.get('message') or rule}",
+            description=f"{text}\n\nLocation: {where}\nType: {issue_type or 'n/a'}",
+            severity=sev,
+            types=types,
+            resource_id=component,
+            remediation_text=f"Fix {rule} at {where}" + (f" (estimated effort {effort})." if effort else "."),
+            remediation_url=url,
+            source_url=url,
+            product_fields={
+                "sonarqube/IssueKey": key,
+                "sonarqube/Rule": rule,
+                "sonarqube/Project": str(issue.get("project") or ""),
+                "sonarqube/Type": issue_type,
+                "sonarqube/Tags": ", ".join(unique(str(t) for i in issues for t in i.get("tags") or [])),
+                "sonarqube/References": " ".join(v["Id"] for v in vulnerabilities),
+            },
+            extra=extra,
+        ),
     )

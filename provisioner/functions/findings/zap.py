@@ -7,6 +7,7 @@ from typing import Any
 from provisioner.functions.errors import FunctionInputError
 from provisioner.functions.findings.asff import (
     FindingContext,
+    FindingDraft,
     build_finding,
     html_to_text,
     severity_from_label,
@@ -127,17 +128,19 @@ def _finding(key: tuple[str, ...], alerts: list[dict[str, Any]], ctx: FindingCon
     category = f"Software and Configuration Checks/Vulnerabilities/CWE-{cwe}" if cwe and cwe > 0 else None
     return build_finding(
         ctx,
-        tool=TOOL,
-        rule=str(alert.get("alertRef") or plugin_id),
-        identity=key,
-        title=_name(alert),
-        description=f"{description}\n\n{summary}" if description else summary,
-        severity=severity_from_label(_RISK_LABELS[risk], f"riskcode {risk} ({_RISK_NAMES[risk]})"),
-        types=[category or "Software and Configuration Checks/Vulnerabilities"],
-        resource_id=site,
-        remediation_text=html_to_text(str(alert.get("solution") or "")),
-        remediation_url=(references[0] if references else None) or docs_url,
-        source_url=docs_url or (references[0] if references else None),
-        product_fields=fields,
-        extra=extra,
+        FindingDraft(
+            tool=TOOL,
+            rule=str(alert.get("alertRef") or plugin_id),
+            identity=key,
+            title=_name(alert),
+            description=f"{description}\n\n{summary}" if description else summary,
+            severity=severity_from_label(_RISK_LABELS[risk], f"riskcode {risk} ({_RISK_NAMES[risk]})"),
+            types=[category or "Software and Configuration Checks/Vulnerabilities"],
+            resource_id=site,
+            remediation_text=html_to_text(str(alert.get("solution") or "")),
+            remediation_url=(references[0] if references else None) or docs_url,
+            source_url=docs_url or (references[0] if references else None),
+            product_fields=fields,
+            extra=extra,
+        ),
     )

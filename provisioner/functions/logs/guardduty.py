@@ -15,6 +15,20 @@ _ACTIONS = (
     "rdsLoginAttemptAction",
 )
 _DIRECTION = {"INBOUND": "ingress", "OUTBOUND": "egress"}
+# (GuardDuty key, ECS `aws.guardduty` key) pairs copied when present.
+_FINDING_FIELDS = (("title", "title"), ("arn", "arn"), ("schemaVersion", "schema_version"), ("partition", "partition"))
+_ACCESS_KEY_FIELDS = (
+    ("accessKeyId", "access_key_id"),
+    ("principalId", "principal_id"),
+    ("userType", "user_type"),
+    ("userName", "user_name"),
+)
+_SERVICE_FIELDS = (
+    ("count", "count"),
+    ("archived", "archived"),
+    ("resourceRole", "resource_role"),
+    ("detectorId", "detector_id"),
+)
 
 
 def severity_label(value: float) -> str:
@@ -63,14 +77,34 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("no updatedAt/createdAt timestamp")
     service = as_dict(finding.get("service"))
     action = as_dict(service.get("action"))
+    resource = as_dict(finding.get("resource"))
+    instance = as_dict(resource.get("instanceDetails"))
+    doc: dict[str, Any] = {"@timestamp": timestamp, "event": _event(finding, service, action, severity)}
+    if isinstance(finding.get("description"), str):
+        doc["message"] = clip(finding["description"], 8192)
+    doc["cloud"] = _cloud(finding, instance)
+    doc["rule"] = {"name": finding_type, "category": finding_type.split(":", 1)[0]}
+    remote = _remote_ip_details(action)
+    if remote:
+        doc["source"] = _source(remote)
+    network = action.get("networkConnectionAction")
+    if isinstance(network, dict):
+        _network(doc, network)
+    keys = as_dict(resource.get("accessKeyDetails"))
+    if keys.get("userName"):
+        doc["user"] = {"name": keys["userName"]}
+    doc["aws"] = {"guardduty": _aws_fields(finding, severity, _resource_fields(resource, instance, keys), service)}
+    return doc
+
+
+def _event(finding: dict[str, Any], service: dict[str, Any], action: dict[str, Any], severity: float) -> dict[str, Any]:
     action_type = action.get("actionType")
-    label = severity_label(severity)
     event: dict[str, Any] = {
         "dataset": DATASET,
         "kind": "alert",
         "module": "aws",
         "category": ["threat"],
-        "action": str(action_type).lower() if action_type else finding_type,
+        "action": str(action_type).lower() if action_type else finding["type"],
         "severity": round(severity),
     }
     if finding.get("id"):
@@ -83,31 +117,18 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
         event["start"] = first
     if last:
         event["end"] = last
-    doc: dict[str, Any] = {"@timestamp": timestamp, "event": event}
-    if isinstance(finding.get("description"), str):
-        doc["message"] = clip(finding["description"], 8192)
+    return event
+
+
+def _cloud(finding: dict[str, Any], instance: dict[str, Any]) -> dict[str, Any]:
     cloud: dict[str, Any] = {"provider": "aws"}
     if finding.get("region"):
         cloud["region"] = finding["region"]
     if finding.get("accountId"):
         cloud["account"] = {"id": finding["accountId"]}
-    resource = as_dict(finding.get("resource"))
-    instance = as_dict(resource.get("instanceDetails"))
     if instance.get("instanceId"):
         cloud["instance"] = {"id": instance["instanceId"]}
-    doc["cloud"] = cloud
-    doc["rule"] = {"name": finding_type, "category": finding_type.split(":", 1)[0]}
-    remote = _remote_ip_details(action)
-    if remote:
-        doc["source"] = _source(remote)
-    network = action.get("networkConnectionAction")
-    if isinstance(network, dict):
-        _network(doc, network)
-    keys = as_dict(resource.get("accessKeyDetails"))
-    if keys.get("userName"):
-        doc["user"] = {"name": keys["userName"]}
-    doc["aws"] = {"guardduty": _aws_fields(finding, resource, instance, keys, severity, label, service)}
-    return doc
+    return cloud
 
 
 def _source(remote: dict[str, Any]) -> dict[str, Any]:
@@ -165,57 +186,34 @@ def _network(doc: dict[str, Any], network: dict[str, Any]) -> None:
         doc["destination"] = destination
 
 
-def _aws_fields(
-    finding: dict[str, Any],
-    resource: dict[str, Any],
-    instance: dict[str, Any],
-    keys: dict[str, Any],
-    severity: float,
-    label: str,
-    service: dict[str, Any],
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": finding["type"],
-        "severity": {"value": severity, "label": label},
-    }
-    for key, name in (
-        ("title", "title"),
-        ("arn", "arn"),
-        ("schemaVersion", "schema_version"),
-        ("partition", "partition"),
-    ):
-        if finding.get(key):
-            out[name] = finding[key]
+def _resource_fields(resource: dict[str, Any], instance: dict[str, Any], keys: dict[str, Any]) -> dict[str, Any]:
     res: dict[str, Any] = {}
     if resource.get("resourceType"):
         res["type"] = resource["resourceType"]
     if instance.get("instanceId"):
         res["instance_id"] = instance["instanceId"]
     if keys:
-        res["access_key_details"] = {
-            k2: keys[k1]
-            for k1, k2 in (
-                ("accessKeyId", "access_key_id"),
-                ("principalId", "principal_id"),
-                ("userType", "user_type"),
-                ("userName", "user_name"),
-            )
-            if keys.get(k1)
-        }
+        res["access_key_details"] = {k2: keys[k1] for k1, k2 in _ACCESS_KEY_FIELDS if keys.get(k1)}
     buckets = resource.get("s3BucketDetails")
     if isinstance(buckets, list):
         res["s3_bucket_names"] = [b["name"] for b in buckets if isinstance(b, dict) and b.get("name")]
-    if res:
-        out["resource"] = res
-    svc: dict[str, Any] = {}
-    for key, name in (
-        ("count", "count"),
-        ("archived", "archived"),
-        ("resourceRole", "resource_role"),
-        ("detectorId", "detector_id"),
-    ):
-        if service.get(key) is not None:
-            svc[name] = service[key]
+    return res
+
+
+def _aws_fields(
+    finding: dict[str, Any], severity: float, resource: dict[str, Any], service: dict[str, Any]
+) -> dict[str, Any]:
+    """`aws.guardduty`: the finding's own fields, the resource fields already built, the service counters."""
+    out: dict[str, Any] = {
+        "type": finding["type"],
+        "severity": {"value": severity, "label": severity_label(severity)},
+    }
+    for key, name in _FINDING_FIELDS:
+        if finding.get(key):
+            out[name] = finding[key]
+    if resource:
+        out["resource"] = resource
+    svc = {name: service[key] for key, name in _SERVICE_FIELDS if service.get(key) is not None}
     if svc:
         out["service"] = svc
     return out

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from provisioner.functions.common import Backoff
 from provisioner.functions.logs import index_name
 
 log = logging.getLogger(__name__)
@@ -45,18 +45,11 @@ def document_id(doc: dict[str, Any]) -> str | None:
 
 
 class BulkIndexer:
+    service = "es"  # SigV4 signing name of an OpenSearch Service domain
+    timeout = 30.0  # seconds per HTTP attempt
+
     def __init__(
-        self,
-        endpoint: str,
-        region: str,
-        credentials: Any,
-        *,
-        service: str = "es",
-        prefix: str = "logs",
-        timeout: float = 30.0,
-        max_attempts: int = 4,
-        base_delay: float = 0.5,
-        sleep: Callable[[float], None] = time.sleep,
+        self, endpoint: str, region: str, credentials: Any, *, prefix: str = "logs", backoff: Backoff = Backoff()
     ) -> None:
         parts = urlsplit(endpoint)
         loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
@@ -65,12 +58,8 @@ class BulkIndexer:
         self.url = f"{parts.scheme}://{parts.netloc}/_bulk"
         self.region = region
         self.credentials = credentials
-        self.service = service
         self.prefix = prefix
-        self.timeout = timeout
-        self.max_attempts = max_attempts
-        self.base_delay = base_delay
-        self.sleep = sleep
+        self.backoff = backoff
 
     def index(self, source: str, docs: list[dict[str, Any]]) -> BulkResult:
         result = BulkResult()
@@ -102,7 +91,8 @@ class BulkIndexer:
 
     def _send(self, pairs: list[bytes], result: BulkResult) -> None:
         pending = pairs
-        for attempt in range(1, self.max_attempts + 1):
+        attempts = self.backoff.attempts
+        for attempt in range(1, attempts + 1):
             status, body = self._post(b"".join(pending))
             if status in _RETRY_STATUS or status == 0:
                 retry = pending
@@ -112,16 +102,16 @@ class BulkIndexer:
                 retry = self._item_failures(pending, body, result)
             if not retry:
                 return
-            if attempt == self.max_attempts:
+            if attempt == attempts:
                 break
-            delay = self.base_delay * 2 ** (attempt - 1)
+            delay = self.backoff.delay(attempt)
             log.warning("retrying %d documents in %.1fs (attempt %d)", len(retry), delay, attempt)
-            self.sleep(delay)
+            self.backoff.sleep(delay)
             pending = retry
         if status in _RETRY_STATUS or status == 0:
-            raise BulkError(f"OpenSearch _bulk still failing after {self.max_attempts} attempts (HTTP {status})")
+            raise BulkError(f"OpenSearch _bulk still failing after {attempts} attempts (HTTP {status})")
         result.failed += len(retry)
-        result.errors.append(f"{len(retry)} documents throttled after {self.max_attempts} attempts")
+        result.errors.append(f"{len(retry)} documents throttled after {attempts} attempts")
 
     def _item_failures(self, pending: list[bytes], body: bytes, result: BulkResult) -> list[bytes]:
         """Count per-document outcomes; return the throttled ones (429) for another attempt."""

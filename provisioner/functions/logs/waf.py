@@ -42,51 +42,12 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
         "action": action.lower(),
         "type": ["denied"] if action == "BLOCK" else ["allowed"] if action == "ALLOW" else ["info"],
     }
-    doc: dict[str, Any] = {"@timestamp": timestamp, "event": event}
-    region, account = _arn_parts(rec.get("webaclId"))
-    cloud: dict[str, Any] = {"provider": "aws"}
-    if region:
-        cloud["region"] = region
-    if account:
-        cloud["account"] = {"id": account}
-    doc["cloud"] = cloud
-    source: dict[str, Any] = {}
-    client_ip = request.get("clientIp")
-    if isinstance(client_ip, str):
-        source["address"] = client_ip
-        ip = ip_or_none(client_ip)
-        if ip:
-            source["ip"] = ip
-    if request.get("country"):
-        source["geo"] = {"country_iso_code": request["country"]}
+    doc: dict[str, Any] = {"@timestamp": timestamp, "event": event, "cloud": _cloud(rec.get("webaclId"))}
+    source = _source(request)
     if source:
         doc["source"] = source
-    http: dict[str, Any] = {"request": {}}
-    if request.get("httpMethod"):
-        http["request"]["method"] = request["httpMethod"]
-    if request.get("requestId"):
-        http["request"]["id"] = request["requestId"]
-    version = request.get("httpVersion")
-    if isinstance(version, str) and version.startswith("HTTP/"):
-        http["version"] = version[5:]
-    doc["http"] = http
-    url: dict[str, Any] = {}
-    if request.get("uri"):
-        url["path"] = clip(str(request["uri"]), _MAX_TEXT)
-    if request.get("args"):
-        url["query"] = clip(str(request["args"]), _MAX_TEXT)
-    headers = request.get("headers")
-    headers = headers if isinstance(headers, list) else []
-    for header in headers:
-        if not isinstance(header, dict):
-            continue
-        name = str(header.get("name", "")).lower()
-        if name == "host" and header.get("value"):
-            url["domain"] = str(header["value"])
-        elif name == "user-agent" and header.get("value"):
-            doc["user_agent"] = {"original": clip(str(header["value"]), _MAX_TEXT)}
-    if url:
-        doc["url"] = url
+    doc["http"] = _http(request)
+    _url_and_agent(doc, request)
     rule: dict[str, Any] = {}
     if terminating:
         rule["id"] = terminating
@@ -97,6 +58,61 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
         doc["rule"] = rule
     doc["aws"] = {"waf": _aws_fields(rec, terminating)}
     return doc
+
+
+def _cloud(webacl_arn: Any) -> dict[str, Any]:
+    region, account = _arn_parts(webacl_arn)
+    cloud: dict[str, Any] = {"provider": "aws"}
+    if region:
+        cloud["region"] = region
+    if account:
+        cloud["account"] = {"id": account}
+    return cloud
+
+
+def _source(request: dict[str, Any]) -> dict[str, Any]:
+    source: dict[str, Any] = {}
+    client_ip = request.get("clientIp")
+    if isinstance(client_ip, str):
+        source["address"] = client_ip
+        ip = ip_or_none(client_ip)
+        if ip:
+            source["ip"] = ip
+    if request.get("country"):
+        source["geo"] = {"country_iso_code": request["country"]}
+    return source
+
+
+def _http(request: dict[str, Any]) -> dict[str, Any]:
+    http: dict[str, Any] = {"request": {}}
+    if request.get("httpMethod"):
+        http["request"]["method"] = request["httpMethod"]
+    if request.get("requestId"):
+        http["request"]["id"] = request["requestId"]
+    version = request.get("httpVersion")
+    if isinstance(version, str) and version.startswith("HTTP/"):
+        http["version"] = version[5:]
+    return http
+
+
+def _url_and_agent(doc: dict[str, Any], request: dict[str, Any]) -> None:
+    """`url` from the URI, query and Host header; `user_agent` from its header (headers are a list of pairs)."""
+    url: dict[str, Any] = {}
+    if request.get("uri"):
+        url["path"] = clip(str(request["uri"]), _MAX_TEXT)
+    if request.get("args"):
+        url["query"] = clip(str(request["args"]), _MAX_TEXT)
+    headers = request.get("headers")
+    for header in headers if isinstance(headers, list) else ():
+        if not isinstance(header, dict):
+            continue
+        name = str(header.get("name", "")).lower()
+        if name == "host" and header.get("value"):
+            url["domain"] = str(header["value"])
+        elif name == "user-agent" and header.get("value"):
+            doc["user_agent"] = {"original": clip(str(header["value"]), _MAX_TEXT)}
+    if url:
+        doc["url"] = url
 
 
 def _terminating_group(groups: Any) -> str | None:

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provisioner.errors import GateFailed, InputError, ProvisionError, TerraformError
+from provisioner.errors import GateFailed, InputError, Interrupted, ProvisionError, TerraformError
 from provisioner.project import Project, validate_instance_name
 from provisioner.ui import UI
 
 if TYPE_CHECKING:
     from provisioner.render import RenderResult
-    from provisioner.scan import ScanReport
+    from provisioner.scan import PendingScan, ScanReport
     from provisioner.spec import EnvironmentSpec
-    from provisioner.terraform import Terraform
+    from provisioner.terraform import PlanOutcome, Terraform
 
 PLAN_DIR = "plan"
 PLAN_FILE = "tfplan"
@@ -96,15 +96,6 @@ def validate_environment(project: Project, env: str, *, instance: str | None = N
 # -- scan -------------------------------------------------------------------------------------------------
 
 
-def _scan_config(project: Project, spec: EnvironmentSpec, result: RenderResult, ui: UI) -> ScanReport:
-    from provisioner.scan import scan_config
-
-    ui.step("Checkov: scanning the rendered configuration")
-    report = scan_config(result.work_dir, spec.checkov, base=project.root)
-    ui.info(report.to_text())
-    return report
-
-
 def scan_environment(
     project: Project,
     env: str,
@@ -116,15 +107,24 @@ def scan_environment(
 ) -> int:
     """The configuration gate alone: 0 passed, 1 failed (2 for bad input comes from the error path)."""
     from provisioner.render import render
-    from provisioner.scan import scan_config, write_reports
+    from provisioner.scan import scan_config_reusing, write_reports
 
     spec = load_spec(project, env, instance)
     result = render(project, spec)
-    report = scan_config(result.work_dir, spec.checkov, base=project.root)
+    report = scan_config_reusing(result.work_dir, result.config_hash, spec.checkov, base=project.root)
     ui.info(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.to_text())
     if report_dir is not None:
         write_reports([report], report_dir)
     return 0 if report.ok else 1
+
+
+def _judge_config(pending: PendingScan, ui: UI) -> None:
+    """Waits for the background configuration scan, shows it once, refuses when it failed."""
+    shown = pending.collected
+    report = pending.result()
+    if not shown:
+        ui.info(report.to_text())
+    _refuse_on_scan(report, "configuration")
 
 
 def _refuse_on_scan(report: ScanReport, what: str) -> None:
@@ -220,6 +220,36 @@ def init_workdir(tf: Terraform, spec: EnvironmentSpec, ui: UI) -> None:
         raise
 
 
+def _terraform_plan(
+    tf: Terraform, spec: EnvironmentSpec, work_dir: Path, destroy: bool, config_scan: PendingScan, ui: UI
+) -> tuple[Path, PlanOutcome, dict[str, Any], Path]:
+    """init, plan -out, show -json while the configuration scan runs; a failed scan stops it at the first
+    chance and is reported before any Terraform error (it is the first thing the operator must fix)."""
+    try:
+        init_workdir(tf, spec, ui)
+        if config_scan.done():  # already finished: a failed scan stops before the plan
+            _judge_config(config_scan, ui)
+        plan_dir = work_dir / PLAN_DIR
+        plan_dir.mkdir(exist_ok=True)
+        plan_file = plan_dir / PLAN_FILE
+        (plan_dir / PLAN_META).unlink(missing_ok=True)  # a stale meta must never bless a new plan
+        ui.step("terraform plan" + (" -destroy" if destroy else ""))
+        outcome = tf.plan(plan_file, destroy=destroy)
+        plan_data = tf.show_json(plan_file)
+        plan_json = plan_dir / PLAN_JSON
+        # Holds unmasked values: private to the owner, git-ignored, deleted after apply.
+        fd = os.open(plan_json, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(plan_data, handle)
+    except Interrupted:
+        raise
+    except ProvisionError:
+        _judge_config(config_scan, ui)
+        raise
+    _judge_config(config_scan, ui)
+    return plan_file, outcome, plan_data, plan_json
+
+
 def _plan_and_scan(
     project: Project,
     spec: EnvironmentSpec,
@@ -232,32 +262,22 @@ def _plan_and_scan(
 ) -> ScannedPlan:
     from provisioner.plan import Plan
     from provisioner.render import render
-    from provisioner.scan import scan_plan, write_reports
+    from provisioner.scan import ScanSession, write_reports
 
     if not preflighted:
         preflight(project, spec, ui)
     ui.step(f"Rendering {spec.workspace}")
     result = render(project, spec)
     tf = terraform_for(result.work_dir, plugin_dir)
-    validate_rendered(project, spec, result, tf, ui)
-    reports = [_scan_config(project, spec, result, ui)]
+    scans = ScanSession(spec.checkov, base=project.root)  # one Checkov start-up for both scans, begun now
+    reports: list[ScanReport] = []
     try:
-        _refuse_on_scan(reports[0], "configuration")
-        init_workdir(tf, spec, ui)
-        plan_dir = result.work_dir / PLAN_DIR
-        plan_dir.mkdir(exist_ok=True)
-        plan_file = plan_dir / PLAN_FILE
-        (plan_dir / PLAN_META).unlink(missing_ok=True)  # a stale meta must never bless a new plan
-        ui.step("terraform plan" + (" -destroy" if destroy else ""))
-        outcome = tf.plan(plan_file, destroy=destroy)
-        plan_data = tf.show_json(plan_file)
-        plan_json = plan_dir / PLAN_JSON
-        # Holds unmasked values: private to the owner, git-ignored, deleted after apply.
-        fd = os.open(plan_json, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(plan_data, handle)
+        validate_rendered(project, spec, result, tf, ui)
+        ui.step("Checkov: scanning the rendered configuration (alongside terraform init and plan)")
+        config_scan = scans.start_config_scan(result.work_dir, on_report=reports.append)
+        plan_file, outcome, plan_data, plan_json = _terraform_plan(tf, spec, result.work_dir, destroy, config_scan, ui)
         ui.step("Checkov: scanning the plan")
-        plan_report = scan_plan(plan_json, result.work_dir, spec.checkov, base=project.root)
+        plan_report = scans.scan_plan(plan_json, result.work_dir, config=reports[0])
         ui.info(plan_report.to_text())
         reports.append(plan_report)
         _refuse_on_scan(plan_report, "plan")
@@ -269,6 +289,7 @@ def _plan_and_scan(
             (report_dir / "plan-summary.json").write_text(json.dumps(summary.to_json(), indent=2) + "\n")
             (report_dir / "plan-summary.md").write_text(summary.to_markdown() + "\n")
     finally:
+        scans.close()  # every Checkov process of the run ends here: success, refusal, error or Ctrl-C
         if report_dir is not None:
             write_reports(reports, report_dir)
     scanned = ScannedPlan(
@@ -289,7 +310,7 @@ def _plan_and_scan(
         "total_changes": scanned.total_changes,
         "scans": [r.to_json()["ok"] for r in reports],
     }
-    (plan_dir / PLAN_META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    (plan_file.parent / PLAN_META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return scanned
 
 

@@ -187,13 +187,21 @@ def plan_args(plan_json: Path, root_dir: Path) -> list[str]:
 
 
 class PendingScan:
-    """A configuration scan running in the background; `result()` waits for it (once)."""
+    """A configuration scan running in the background; `result()` waits for it (once) and hands the report
+    to `on_report` the first time."""
 
-    def __init__(self, session: ScanSession, scan_id: str, root_dir: Path) -> None:
+    def __init__(
+        self, session: ScanSession, scan_id: str, on_report: Callable[[ScanReport], object] | None = None
+    ) -> None:
         self._session = session
         self._id = scan_id
+        self._on_report = on_report
         self._started = time.monotonic()
         self._report: ScanReport | None = None
+
+    @property
+    def collected(self) -> bool:
+        return self._report is not None
 
     def done(self) -> bool:
         """Whether the scan has finished (never blocks)."""
@@ -204,6 +212,8 @@ class PendingScan:
             raw = self._session.runner.wait(self._id)
             self._report = evaluate(raw, self._session.policy, "config", self._session.base)
             self._report.seconds = time.monotonic() - self._started
+            if self._on_report is not None:
+                self._on_report(self._report)
         return self._report
 
 
@@ -229,10 +239,13 @@ class ScanSession:
         self._count += 1
         return f"{what}-{self._count}"
 
-    def start_config_scan(self, root_dir: Path) -> PendingScan:
+    def start_config_scan(
+        self, root_dir: Path, *, on_report: Callable[[ScanReport], object] | None = None
+    ) -> PendingScan:
+        """Starts the configuration scan and returns at once; the scan runs alongside whatever comes next."""
         scan_id = self._next_id("config")
         self.runner.submit(scan_id, config_args(root_dir), cwd=root_dir)
-        return PendingScan(self, scan_id, root_dir)
+        return PendingScan(self, scan_id, on_report)
 
     def scan_config(self, root_dir: Path) -> ScanReport:
         return self.start_config_scan(root_dir).result()

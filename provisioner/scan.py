@@ -107,8 +107,10 @@ class ScanReport:
             lines.append(
                 f"  unknown until apply: {check_id} on {count} resource(s), judged by the configuration scan (passed)"
             )
+        # A skip may match only in the plan scan (values the configuration scan cannot resolve).
+        where = " here (the plan scan may still use it)" if self.target == "config" else ""
         for check_id in self.unused_skips:
-            lines.append(f"  note: policy skip {check_id} matched nothing (remove it?)")
+            lines.append(f"  note: policy skip {check_id} matched nothing{where} (remove it?)")
         return "\n".join(lines)
 
 
@@ -264,6 +266,8 @@ class ScanSession:
             plan = json.loads(plan_json.read_text(encoding="utf-8"))
             defer = plan_unknowns.deferral(plan, plan_unknowns.config_verdicts(config.raw))
         report = evaluate(raw, self.policy, "plan", self.base, defer=defer)
+        if config is not None:  # unused means unused by both scans of the run
+            report.unused_skips = sorted(set(report.unused_skips) & set(config.unused_skips))
         report.seconds = time.monotonic() - started
         return report
 

@@ -118,8 +118,10 @@ def _kill_group(proc: subprocess.Popen[Any]) -> None:
 class CheckovRunner:
     """Starts scans (`submit`) and collects them (`wait`); `close()` ends every process it started."""
 
-    def __init__(self, *, use_worker: bool = True) -> None:
+    def __init__(self, *, use_worker: bool | None = None) -> None:
         self.checkov = find_checkov()
+        if use_worker is None:  # PROVISION_CHECKOV_WORKER=0: one CLI process per scan (debugging, benchmarks)
+            use_worker = os.environ.get("PROVISION_CHECKOV_WORKER", "1") != "0"
         self.python = checkov_python(self.checkov) if use_worker and hasattr(os, "fork") else None
         self._tmp = Path(tempfile.mkdtemp(prefix="provision-checkov-"))  # 0700: plan reports hold values
         self._worker: subprocess.Popen[bytes] | None = None

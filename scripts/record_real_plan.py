@@ -5,8 +5,9 @@
 
 Works on a private copy of `modules/` and `environments/`: the copy's provider pins admit 5.100
 (`>= 5.100, < 7`), `data.aws_region.current.region` (6.x only) reads `.name`, and the backend is local.
-Writes OUT/plan.json (`terraform show -json`) and, with --checkov, Checkov's raw JSON reports of the
-rendered configuration (OUT/checkov-config.json) and of the plan (OUT/checkov-plan.json).
+Prints the plan's path and the rendered root's. Writes OUT/plan.json (`terraform show -json`) and, with
+--checkov, Checkov's raw JSON reports of the rendered configuration (OUT/checkov-config.json) and of the
+plan (OUT/checkov-plan.json).
 tests/data/plans/dev-first-plan*.json.gz were made this way (see tests/data/SOURCES.md).
 """
 
@@ -26,7 +27,7 @@ PIN_6 = '">= 6.0, < 7.0"'
 PIN_5_100 = '">= 5.100, < 7"'
 
 
-def _project_copy(dest: Path) -> Path:
+def project_copy(dest: Path) -> Path:
     shutil.copytree(REPO / "modules", dest / "modules")
     shutil.copytree(REPO / "environments", dest / "environments")
     for path in (dest / "modules").rglob("*.tf"):
@@ -42,7 +43,8 @@ def _project_copy(dest: Path) -> Path:
     return dest
 
 
-def record(env: str, out: Path, plugin_dir: Path, checkov: bool) -> Path:
+def record(env: str, out: Path, plugin_dir: Path, checkov: bool) -> tuple[Path, Path]:
+    """Returns the plan JSON and the rendered root it was planned from."""
     from moto.server import ThreadedMotoServer
 
     from provisioner.project import Project
@@ -50,7 +52,7 @@ def record(env: str, out: Path, plugin_dir: Path, checkov: bool) -> Path:
     from provisioner.spec import load_environment
     from provisioner.terraform import find_terraform
 
-    project = Project(_project_copy(Path(tempfile.mkdtemp(prefix="real-plan-"))))
+    project = Project(project_copy(Path(tempfile.mkdtemp(prefix="real-plan-"))))
     spec = load_environment(project, env)
     if spec.backend.type != "local":
         raise SystemExit("could not switch the copy's backend to local")
@@ -83,7 +85,7 @@ def record(env: str, out: Path, plugin_dir: Path, checkov: bool) -> Path:
     plan_json.write_bytes(shown.stdout)
     if checkov:
         _raw_checkov(rendered.work_dir, plan_json, out)
-    return plan_json
+    return plan_json, rendered.work_dir
 
 
 def _raw_checkov(root: Path, plan_json: Path, out: Path) -> None:
@@ -107,7 +109,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--plugin-dir", type=Path, default=Path("/opt/tf-plugins"))
     parser.add_argument("--checkov", action="store_true")
     args = parser.parse_args(argv)
-    print(record(args.env, args.out, args.plugin_dir, args.checkov))
+    plan_json, root = record(args.env, args.out, args.plugin_dir, args.checkov)
+    print(f"plan: {plan_json}\nroot: {root}")
     return 0
 
 

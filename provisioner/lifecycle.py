@@ -223,8 +223,8 @@ def init_workdir(tf: Terraform, spec: EnvironmentSpec, ui: UI) -> None:
 def _terraform_plan(
     tf: Terraform, spec: EnvironmentSpec, work_dir: Path, destroy: bool, config_scan: PendingScan, ui: UI
 ) -> tuple[Path, PlanOutcome, dict[str, Any], Path]:
-    """init, plan -out, show -json while the configuration scan runs; a failed scan stops it at the first
-    chance and is reported before any Terraform error (it is the first thing the operator must fix)."""
+    """init, plan -out, show -json while the configuration scan runs; a scan that already failed stops it
+    before the plan, and is reported before any Terraform error (it is the first thing to fix)."""
     try:
         init_workdir(tf, spec, ui)
         if config_scan.done():  # already finished: a failed scan stops before the plan
@@ -246,7 +246,6 @@ def _terraform_plan(
     except ProvisionError:
         _judge_config(config_scan, ui)
         raise
-    _judge_config(config_scan, ui)
     return plan_file, outcome, plan_data, plan_json
 
 
@@ -264,20 +263,24 @@ def _plan_and_scan(
     from provisioner.render import render
     from provisioner.scan import ScanSession, write_reports
 
-    if not preflighted:
-        preflight(project, spec, ui)
-    ui.step(f"Rendering {spec.workspace}")
-    result = render(project, spec)
-    tf = terraform_for(result.work_dir, plugin_dir)
-    scans = ScanSession(spec.checkov, base=project.root)  # one Checkov start-up for both scans, begun now
+    # One Checkov start-up for both scans, begun first: Checkov imports while provision preflights,
+    # renders, validates and Terraform initialises.
+    scans = ScanSession(spec.checkov, base=project.root)
     reports: list[ScanReport] = []
     try:
+        if not preflighted:
+            preflight(project, spec, ui)
+        ui.step(f"Rendering {spec.workspace}")
+        result = render(project, spec)
+        tf = terraform_for(result.work_dir, plugin_dir)
         validate_rendered(project, spec, result, tf, ui)
         ui.step("Checkov: scanning the rendered configuration (alongside terraform init and plan)")
         config_scan = scans.start_config_scan(result.work_dir, on_report=reports.append)
         plan_file, outcome, plan_data, plan_json = _terraform_plan(tf, spec, result.work_dir, destroy, config_scan, ui)
+        plan_scan = scans.start_plan_scan(plan_json, result.work_dir)  # at once; judged after the config scan
+        _judge_config(config_scan, ui)
         ui.step("Checkov: scanning the plan")
-        plan_report = scans.scan_plan(plan_json, result.work_dir, config=reports[0])
+        plan_report = plan_scan.result(config=reports[0])
         ui.info(plan_report.to_text())
         reports.append(plan_report)
         _refuse_on_scan(plan_report, "plan")

@@ -219,6 +219,32 @@ class PendingScan:
         return self._report
 
 
+class PendingPlanScan:
+    """A plan scan running in the background; `result(config=...)` waits for it."""
+
+    def __init__(self, session: ScanSession, scan_id: str, plan_json: Path) -> None:
+        self._session = session
+        self._id = scan_id
+        self._plan_json = plan_json
+        self._started = time.monotonic()
+
+    def result(self, *, config: ScanReport | None = None) -> ScanReport:
+        """The plan report; with the configuration scan's report, failures on values unknown until apply are
+        judged by it (plan_unknowns)."""
+        from provisioner import plan_unknowns
+
+        raw = self._session.runner.wait(self._id)
+        defer = None
+        if config is not None and config.raw:
+            plan = json.loads(self._plan_json.read_text(encoding="utf-8"))
+            defer = plan_unknowns.deferral(plan, plan_unknowns.config_verdicts(config.raw))
+        report = evaluate(raw, self._session.policy, "plan", self._session.base, defer=defer)
+        if config is not None:  # unused means unused by both scans of the run
+            report.unused_skips = sorted(set(report.unused_skips) & set(config.unused_skips))
+        report.seconds = time.monotonic() - self._started
+        return report
+
+
 class ScanSession:
     """Every Checkov scan of one run, from one Checkov start-up; a context manager that stops it all.
 
@@ -252,24 +278,14 @@ class ScanSession:
     def scan_config(self, root_dir: Path) -> ScanReport:
         return self.start_config_scan(root_dir).result()
 
-    def scan_plan(self, plan_json: Path, root_dir: Path, *, config: ScanReport | None = None) -> ScanReport:
-        """The plan scan; with the configuration scan's report, failures on values unknown until apply are
-        judged by it (plan_unknowns)."""
-        from provisioner import plan_unknowns
-
-        started = time.monotonic()
+    def start_plan_scan(self, plan_json: Path, root_dir: Path) -> PendingPlanScan:
+        """Starts the plan scan and returns at once (the configuration scan may still be running)."""
         scan_id = self._next_id("plan")
         self.runner.submit(scan_id, plan_args(plan_json, root_dir), cwd=root_dir)
-        raw = self.runner.wait(scan_id)
-        defer = None
-        if config is not None and config.raw:
-            plan = json.loads(plan_json.read_text(encoding="utf-8"))
-            defer = plan_unknowns.deferral(plan, plan_unknowns.config_verdicts(config.raw))
-        report = evaluate(raw, self.policy, "plan", self.base, defer=defer)
-        if config is not None:  # unused means unused by both scans of the run
-            report.unused_skips = sorted(set(report.unused_skips) & set(config.unused_skips))
-        report.seconds = time.monotonic() - started
-        return report
+        return PendingPlanScan(self, scan_id, plan_json)
+
+    def scan_plan(self, plan_json: Path, root_dir: Path, *, config: ScanReport | None = None) -> ScanReport:
+        return self.start_plan_scan(plan_json, root_dir).result(config=config)
 
     def close(self) -> None:
         self.runner.close()
@@ -347,7 +363,9 @@ def scan_config_reusing(root_dir: Path, config_hash: str, policy: CheckovPolicy,
     if key is not None:
         store.parent.mkdir(exist_ok=True)
         tmp = store.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"key": key, "raw": report.raw}), encoding="utf-8")
+        # Checkov copies configuration values into its report: private to the owner, like the plan JSON.
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
+            json.dump({"key": key, "raw": report.raw}, out)
         tmp.replace(store)
     return report
 

@@ -251,19 +251,9 @@ def test_ctrl_c_stops_terraform_and_checkov(fixture_project: Path, plugin_dir: P
     marker = f"PROVISION_TEST_RUN={uuid.uuid4().hex}"
     name, value = marker.split("=")
     env = dict(os.environ, PYTHONUNBUFFERED="1", CI="1", **{name: value})
+    command = [sys.executable, "-m", "provisioner.cli", "--project", str(fixture_project)]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "provisioner.cli",
-            "--project",
-            str(fixture_project),
-            "plan",
-            "--env",
-            "dev",
-            "--plugin-dir",
-            str(plugin_dir),
-        ],
+        [*command, "plan", "--env", "dev", "--plugin-dir", str(plugin_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -44,4 +44,5 @@ def repo_copy() -> Path:
     dest = Path(tempfile.mkdtemp(prefix="bench-repo-")) / "repo"
     shutil.copytree(REPO / "modules", dest / "modules")
     shutil.copytree(REPO / "environments", dest / "environments")
+    shutil.copytree(REPO / "rules", dest / "rules")  # the detection catalogue the OpenSearch content compiles
     return dest

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from provisioner.errors import GateFailed, InputError
+from provisioner.errors import GateFailed, InputError, Interrupted, ProvisionError
 from provisioner.workspace import Workspace, require_template
 
 if TYPE_CHECKING:
     from provisioner.planstore import ScannedPlan
     from provisioner.render import RenderResult
-    from provisioner.scan import ScanReport
+    from provisioner.scan import PendingScan, ScanReport
+    from provisioner.terraform import PlanOutcome
+    from provisioner.ui import UI
 
 
 def render_environment(ws: Workspace) -> RenderResult:
@@ -30,9 +32,10 @@ def validate_environment(ws: Workspace) -> None:
 
 def scan_environment(ws: Workspace, *, fmt: str = "text", report_dir: Path | None = None) -> int:
     """The configuration gate alone: 0 passed, 1 failed (2 for bad input comes from the error path)."""
-    from provisioner.scan import scan_config, write_reports
+    from provisioner.scan import scan_config_reusing, write_reports
 
-    report = scan_config(ws.render().work_dir, ws.spec.checkov, base=ws.project.root)
+    rendered = ws.render()
+    report = scan_config_reusing(rendered.work_dir, rendered.config_hash, ws.spec.checkov, base=ws.project.root)
     ws.ui.info(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.to_text())
     if report_dir is not None:
         write_reports([report], report_dir)
@@ -73,27 +76,57 @@ def _refuse_on_scan(report: ScanReport, what: str) -> None:
         )
 
 
-def _plan_and_scan(ws: Workspace, *, report_dir: Path | None) -> ScannedPlan:
-    """render -> validate -> scan config -> init -> plan -> show -> scan plan -> summary; the plan is kept."""
-    from provisioner.plan import Plan
-    from provisioner.report.plan import summary_text, write_plan_summary
-    from provisioner.scan import scan_config, scan_plan, write_reports
+def _judge_config(pending: PendingScan, ui: UI) -> None:
+    """Waits for the background configuration scan, shows it once, refuses when it failed."""
+    shown = pending.collected
+    report = pending.result()
+    if not shown:
+        ui.info(report.to_text())
+    _refuse_on_scan(report, "configuration")
 
-    ui, tf, plans = ws.ui, ws.terraform, ws.plans
-    ui.step(f"Rendering {ws.name}")
-    rendered = ws.render()
-    ws.validate()
-    ui.step("Checkov: scanning the rendered configuration")
-    reports = [scan_config(rendered.work_dir, ws.spec.checkov, base=ws.project.root)]
-    ui.info(reports[0].to_text())
+
+def _terraform_plan(ws: Workspace, config_scan: PendingScan) -> tuple[PlanOutcome, dict[str, Any], Path]:
+    """init, plan -out, show -json while the configuration scan runs; a scan that already failed stops it
+    before the plan, and is reported before any Terraform error (it is the first thing to fix)."""
+    tf, plans = ws.terraform, ws.plans
     try:
-        _refuse_on_scan(reports[0], "configuration")
         ws.init()
-        ui.step("terraform plan")
+        if config_scan.done():  # already finished: a failed scan stops before the plan
+            _judge_config(config_scan, ws.ui)
+        ws.ui.step("terraform plan")
         outcome = tf.plan(plans.new_plan())
         plan_data = tf.show_json(plans.plan_file)
+        return outcome, plan_data, plans.write_json(plan_data)
+    except Interrupted:
+        raise
+    except ProvisionError:
+        _judge_config(config_scan, ws.ui)
+        raise
+
+
+def _plan_and_scan(ws: Workspace, *, report_dir: Path | None) -> ScannedPlan:
+    """render -> validate -> [scan config | init -> plan -> show] -> scan plan -> summary; the plan is kept.
+
+    One Checkov start-up serves both scans; it begins first, so Checkov imports while provision renders and
+    validates, and the configuration scan runs alongside Terraform."""
+    from provisioner.plan import Plan
+    from provisioner.report.plan import summary_text, write_plan_summary
+    from provisioner.scan import ScanSession, write_reports
+
+    ui = ws.ui
+    scans = ScanSession(ws.spec.checkov, base=ws.project.root)
+    reports: list[ScanReport] = []
+    try:
+        ui.step(f"Rendering {ws.name}")
+        rendered = ws.render()
+        ws.validate()
+        ui.step("Checkov: scanning the rendered configuration (alongside terraform init and plan)")
+        config_scan = scans.start_config_scan(rendered.work_dir, on_report=reports.append)
+        outcome, plan_data, plan_json = _terraform_plan(ws, config_scan)
+        plan_scan = scans.start_plan_scan(plan_json, rendered.work_dir)  # at once; judged after the config scan
+        _judge_config(config_scan, ui)
         ui.step("Checkov: scanning the plan")
-        reports.append(scan_plan(plans.write_json(plan_data), rendered.work_dir, ws.spec.checkov, base=ws.project.root))
+        reports.append(plan_scan.result(config=reports[0]))
         ui.info(reports[1].to_text())
         _refuse_on_scan(reports[1], "plan")
         summary = Plan.from_json(plan_data).summary()
@@ -102,9 +135,10 @@ def _plan_and_scan(ws: Workspace, *, report_dir: Path | None) -> ScannedPlan:
         if report_dir is not None:
             write_plan_summary(summary, report_dir)
     finally:
+        scans.close()  # every Checkov process of the run ends here: success, refusal, error or Ctrl-C
         if report_dir is not None:
             write_reports(reports, report_dir)
-    return plans.record_scanned(
+    return ws.plans.record_scanned(
         ws.name,
         config_hash=rendered.config_hash,
         has_changes=outcome.has_changes,

@@ -3,21 +3,25 @@
 Checkov runs as a subprocess from its own virtualenv (its pinned `bc-python-hcl2` clashes with python-hcl2).
 The policy is applied here rather than with `--skip-check`, so the report can say which skips were used
 and inline `checkov:skip` comments in modules cannot bypass the reviewed policy file.
+
+A `ScanSession` serves every scan of one run from one Checkov start-up (`checkov_runner`): the configuration
+scan runs while Terraform initialises and plans, the plan scan as soon as the plan JSON exists. Plan-scan
+failures on values the plan cannot know yet are judged by the configuration scan (`plan_unknowns`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import shutil
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Literal
 
-from provisioner.errors import ProvisionError, ToolMissingError
+from provisioner.checkov_runner import CheckovRunner, checkov_version_id, find_checkov
 from provisioner.spec import CheckovPolicy
 
 Target = Literal["config", "plan"]
@@ -51,7 +55,12 @@ class ScanReport:
     skipped: list[SkippedCheck] = field(default_factory=list)
     unused_skips: list[str] = field(default_factory=list)
     parsing_errors: list[str] = field(default_factory=list)
+    # Plan checks that failed only on values unknown until apply and that the configuration scan passed.
+    deferred: list[CheckResult] = field(default_factory=list)
+    reused: bool = False
     seconds: float = 0.0
+    # Raw Checkov reports, kept for the plan scan's reconciliation with this (configuration) scan.
+    raw: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -66,12 +75,16 @@ class ScanReport:
             "skipped": [{**asdict(s.check), "reason": s.reason} for s in self.skipped],
             "unused_skips": self.unused_skips,
             "parsing_errors": self.parsing_errors,
+            **({"unknown_until_apply": [asdict(c) for c in self.deferred]} if self.target == "plan" else {}),
+            **({"reused": True} if self.reused else {}),
         }
 
     def to_text(self) -> str:
+        deferred = f", {len(self.deferred)} unknown until apply" if self.deferred else ""
+        reused = " (reused: same configuration, policy and Checkov as the stored report)" if self.reused else ""
         lines = [
             f"checkov ({self.target}): {self.passed} passed, {len(self.failed)} failed, "
-            f"{len(self.skipped)} skipped by policy"
+            f"{len(self.skipped)} skipped by policy{deferred}{reused}"
         ]
         for check in self.failed:
             lines.append(f"  FAILED {check.check_id} {check.resource} ({check.location()})")
@@ -86,60 +99,18 @@ class ScanReport:
             used[skip.check.check_id] = (reason, count + 1)
         for check_id, (reason, count) in sorted(used.items()):
             lines.append(f"  skipped {check_id} on {count} resource(s): {reason}")
+        counts: dict[str, int] = {}
+        for check in self.deferred:
+            counts[check.check_id] = counts.get(check.check_id, 0) + 1
+        for check_id, count in sorted(counts.items()):
+            lines.append(
+                f"  unknown until apply: {check_id} on {count} resource(s), judged by the configuration scan (passed)"
+            )
+        # A skip may match only in the plan scan (values the configuration scan cannot resolve).
+        where = " here (the plan scan may still use it)" if self.target == "config" else ""
         for check_id in self.unused_skips:
-            lines.append(f"  note: policy skip {check_id} matched nothing (remove it?)")
+            lines.append(f"  note: policy skip {check_id} matched nothing{where} (remove it?)")
         return "\n".join(lines)
-
-
-def find_checkov() -> Path:
-    """PROVISION_CHECKOV, else the isolated venv `make install` creates, else `checkov` on PATH."""
-    explicit = os.environ.get("PROVISION_CHECKOV")
-    if explicit:
-        path = Path(explicit)
-        if not path.exists():
-            raise ToolMissingError(f"PROVISION_CHECKOV={explicit}: no such file")
-        return path
-    bundled = Path(sys.prefix) / "opt" / "checkov" / "bin" / "checkov"
-    if bundled.exists():
-        return bundled
-    found = shutil.which("checkov")
-    if found:
-        return Path(found)
-    raise ToolMissingError(
-        "checkov not found",
-        hint="run `make install` (installs it in .venv/opt/checkov) or set PROVISION_CHECKOV to a checkov binary",
-    )
-
-
-def _checkov_env() -> dict[str, str]:
-    env = dict(os.environ)
-    # No outbound calls: no guideline download, no update check, no vendor API.
-    env.update(
-        {
-            "BC_SKIP_MAPPING": "TRUE",
-            "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
-            "CHECKOV_SKIP_PACKAGE_UPDATE_CHECK": "true",
-            "LOG_LEVEL": "ERROR",
-            "ANSI_COLORS_DISABLED": "1",
-        }
-    )
-    for key in ("BC_API_KEY", "PRISMA_API_URL"):
-        env.pop(key, None)
-    return env
-
-
-def _run_checkov(args: list[str], cwd: Path) -> list[dict[str, Any]]:
-    command = [str(find_checkov()), *args, "-o", "json", "--skip-download", "--compact"]
-    proc = subprocess.run(command, cwd=cwd, env=_checkov_env(), capture_output=True, text=True, check=False)
-    if proc.returncode not in (0, 1):
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise ProvisionError(f"checkov failed (exit {proc.returncode}): {tail[0]}")
-    try:
-        data = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        raise ProvisionError(f"checkov printed no JSON report (exit {proc.returncode})") from None
-    # One framework gives a dict, several a list; an empty scan gives a summary-only dict.
-    return data if isinstance(data, list) else [data]
 
 
 def _check_from(raw: dict[str, Any], base: Path) -> CheckResult:
@@ -162,8 +133,17 @@ def _check_from(raw: dict[str, Any], base: Path) -> CheckResult:
     )
 
 
-def evaluate(reports: list[dict[str, Any]], policy: CheckovPolicy, target: Target, base: Path) -> ScanReport:
-    """Apply the policy to Checkov's raw reports: policy skips pass with their reason, nothing else does."""
+def evaluate(
+    reports: list[dict[str, Any]],
+    policy: CheckovPolicy,
+    target: Target,
+    base: Path,
+    *,
+    defer: Callable[[dict[str, Any]], bool] | None = None,
+) -> ScanReport:
+    """Apply the policy to Checkov's raw reports: policy skips pass with their reason, nothing else does.
+
+    `defer` (plan scans) moves a failure on values unknown until apply to `deferred` (see plan_unknowns)."""
     skips = {s.id: s for s in policy.skip}
     result = ScanReport(target=target)
     used: set[str] = set()
@@ -174,7 +154,8 @@ def evaluate(reports: list[dict[str, Any]], policy: CheckovPolicy, target: Targe
         for error in results.get("parsing_errors") or report.get("parsing_errors") or []:
             result.parsing_errors.append(str(error))
         # Inline `checkov:skip` comments are not a policy: they count as failures unless the policy skips too.
-        for raw in [*(results.get("failed_checks") or []), *(results.get("skipped_checks") or [])]:
+        failed = [(True, raw) for raw in results.get("failed_checks") or []]
+        for really_failed, raw in [*failed, *((False, raw) for raw in results.get("skipped_checks") or [])]:
             check = _check_from(raw, base)
             key = (check.check_id, check.resource, check.file, check.line)
             if key in seen:
@@ -184,39 +165,207 @@ def evaluate(reports: list[dict[str, Any]], policy: CheckovPolicy, target: Targe
             if skip is not None and skip.covers(check.resource):
                 used.add(check.check_id)
                 result.skipped.append(SkippedCheck(check, skip.reason))
+            elif defer is not None and really_failed and defer(raw):
+                result.deferred.append(check)
             else:
                 result.failed.append(check)
     result.failed.sort(key=lambda c: (c.file, c.line, c.check_id, c.resource))
     result.skipped.sort(key=lambda s: (s.check.check_id, s.check.file, s.check.line))
+    result.deferred.sort(key=lambda c: (c.file, c.line, c.check_id, c.resource))
     result.unused_skips = sorted(set(skips) - used)
+    result.raw = reports
     return result
 
 
-def scan_config(root_dir: Path, policy: CheckovPolicy, *, base: Path | None = None) -> ScanReport:
+def config_args(root_dir: Path) -> list[str]:
     """Checkov on the rendered root; local modules are followed from the root's module blocks."""
-    started = time.monotonic()
-    reports = _run_checkov(["-d", str(root_dir), "--framework", "terraform"], cwd=root_dir)
-    report = evaluate(reports, policy, "config", base or root_dir)
-    report.seconds = time.monotonic() - started
-    return report
+    return ["-d", str(root_dir), "--framework", "terraform"]
 
 
-def scan_plan(plan_json: Path, root_dir: Path, policy: CheckovPolicy, *, base: Path | None = None) -> ScanReport:
+def plan_args(plan_json: Path, root_dir: Path) -> list[str]:
     """Checkov on `terraform show -json` output, enriched from the root so resources map back to files."""
-    started = time.monotonic()
-    reports = _run_checkov(
-        [
-            "-f",
-            str(plan_json),
-            "--framework",
-            "terraform_plan",
-            "--repo-root-for-plan-enrichment",
-            str(root_dir),
-        ],
-        cwd=root_dir,
-    )
-    report = evaluate(reports, policy, "plan", base or root_dir)
-    report.seconds = time.monotonic() - started
+    return ["-f", str(plan_json), "--framework", "terraform_plan", "--repo-root-for-plan-enrichment", str(root_dir)]
+
+
+class PendingScan:
+    """A configuration scan running in the background; `result()` waits for it (once) and hands the report
+    to `on_report` the first time."""
+
+    def __init__(
+        self, session: ScanSession, scan_id: str, on_report: Callable[[ScanReport], object] | None = None
+    ) -> None:
+        self._session = session
+        self._id = scan_id
+        self._on_report = on_report
+        self._started = time.monotonic()
+        self._report: ScanReport | None = None
+
+    @property
+    def collected(self) -> bool:
+        return self._report is not None
+
+    def done(self) -> bool:
+        """Whether the scan has finished (never blocks)."""
+        return self._report is not None or self._session.runner.finished(self._id)
+
+    def result(self) -> ScanReport:
+        if self._report is None:
+            raw = self._session.runner.wait(self._id)
+            self._report = evaluate(raw, self._session.policy, "config", self._session.base)
+            self._report.seconds = time.monotonic() - self._started
+            if self._on_report is not None:
+                self._on_report(self._report)
+        return self._report
+
+
+class PendingPlanScan:
+    """A plan scan running in the background; `result(config=...)` waits for it."""
+
+    def __init__(self, session: ScanSession, scan_id: str, plan_json: Path) -> None:
+        self._session = session
+        self._id = scan_id
+        self._plan_json = plan_json
+        self._started = time.monotonic()
+
+    def result(self, *, config: ScanReport | None = None) -> ScanReport:
+        """The plan report; with the configuration scan's report, failures on values unknown until apply are
+        judged by it (plan_unknowns)."""
+        from provisioner import plan_unknowns
+
+        raw = self._session.runner.wait(self._id)
+        defer = None
+        if config is not None and config.raw:
+            plan = json.loads(self._plan_json.read_text(encoding="utf-8"))
+            defer = plan_unknowns.deferral(plan, plan_unknowns.config_verdicts(config.raw))
+        report = evaluate(raw, self._session.policy, "plan", self._session.base, defer=defer)
+        if config is not None:  # unused means unused by both scans of the run
+            report.unused_skips = sorted(set(report.unused_skips) & set(config.unused_skips))
+        report.seconds = time.monotonic() - self._started
+        return report
+
+
+class ScanSession:
+    """Every Checkov scan of one run, from one Checkov start-up; a context manager that stops it all.
+
+    Creating it starts Checkov (the worker imports it in the background); `close()` ends every Checkov
+    process of the session, also on errors and Ctrl-C."""
+
+    def __init__(self, policy: CheckovPolicy, *, base: Path, use_worker: bool | None = None) -> None:
+        self.policy = policy
+        self.base = base
+        self.runner = CheckovRunner(use_worker=use_worker)
+        self._count = 0
+
+    def __enter__(self) -> ScanSession:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def _next_id(self, what: str) -> str:
+        self._count += 1
+        return f"{what}-{self._count}"
+
+    def start_config_scan(
+        self, root_dir: Path, *, on_report: Callable[[ScanReport], object] | None = None
+    ) -> PendingScan:
+        """Starts the configuration scan and returns at once; the scan runs alongside whatever comes next."""
+        scan_id = self._next_id("config")
+        self.runner.submit(scan_id, config_args(root_dir), cwd=root_dir)
+        return PendingScan(self, scan_id, on_report)
+
+    def scan_config(self, root_dir: Path) -> ScanReport:
+        return self.start_config_scan(root_dir).result()
+
+    def start_plan_scan(self, plan_json: Path, root_dir: Path) -> PendingPlanScan:
+        """Starts the plan scan and returns at once (the configuration scan may still be running)."""
+        scan_id = self._next_id("plan")
+        self.runner.submit(scan_id, plan_args(plan_json, root_dir), cwd=root_dir)
+        return PendingPlanScan(self, scan_id, plan_json)
+
+    def scan_plan(self, plan_json: Path, root_dir: Path, *, config: ScanReport | None = None) -> ScanReport:
+        return self.start_plan_scan(plan_json, root_dir).result(config=config)
+
+    def close(self) -> None:
+        self.runner.close()
+
+
+def scan_config(root_dir: Path, policy: CheckovPolicy, *, base: Path | None = None) -> ScanReport:
+    """One configuration scan (its own Checkov start-up)."""
+    with ScanSession(policy, base=base or root_dir) as session:
+        return session.scan_config(root_dir)
+
+
+def scan_plan(
+    plan_json: Path,
+    root_dir: Path,
+    policy: CheckovPolicy,
+    *,
+    base: Path | None = None,
+    config: ScanReport | None = None,
+) -> ScanReport:
+    """One plan scan (its own Checkov start-up); see ScanSession.scan_plan."""
+    with ScanSession(policy, base=base or root_dir) as session:
+        return session.scan_plan(plan_json, root_dir, config=config)
+
+
+# -- reuse of a stored configuration report (`provision scan`) ---------------------------------------------
+
+CACHE_DIR = ".checkov-cache"
+_TF_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json", ".hcl")
+
+
+def _config_files_digest(root_dir: Path) -> str:
+    """Every Terraform file Checkov could read in the rendered root (outside .terraform and hidden dirs)."""
+    digest = hashlib.sha256()
+    for path in sorted(root_dir.rglob("*")):
+        relative = path.relative_to(root_dir)
+        if any(part.startswith(".") for part in relative.parts) or not path.name.endswith(_TF_SUFFIXES):
+            continue
+        if path.is_file():
+            digest.update(str(relative).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def config_scan_key(root_dir: Path, config_hash: str, policy: CheckovPolicy, base: Path) -> str | None:
+    """Content address of a configuration scan: rendered files + modules (config_hash), policy, Checkov
+    version and arguments. None when Checkov's version cannot be told (then nothing is reused)."""
+    version = checkov_version_id(find_checkov())
+    if version is None:
+        return None
+    parts = {
+        "config_hash": config_hash,
+        "root_files": _config_files_digest(root_dir),
+        "root": str(root_dir.resolve()),
+        "base": str(base.resolve()),
+        "policy": policy.model_dump(mode="json"),
+        "checkov": version,
+        "args": config_args(root_dir),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def scan_config_reusing(root_dir: Path, config_hash: str, policy: CheckovPolicy, *, base: Path) -> ScanReport:
+    """`provision scan`: reuses the stored report when its content address matches, else scans and stores."""
+    key = config_scan_key(root_dir, config_hash, policy, base)
+    store = root_dir / CACHE_DIR / "config.json"
+    if key is not None and store.is_file():
+        try:
+            stored = json.loads(store.read_text(encoding="utf-8"))
+        except ValueError:
+            stored = {}
+        if stored.get("key") == key:
+            report = evaluate(stored["raw"], policy, "config", base)
+            report.reused = True
+            return report
+    report = scan_config(root_dir, policy, base=base)
+    if key is not None:
+        store.parent.mkdir(exist_ok=True)
+        tmp = store.with_suffix(".tmp")
+        # Checkov copies configuration values into its report: private to the owner, like the plan JSON.
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
+            json.dump({"key": key, "raw": report.raw}, out)
+        tmp.replace(store)
     return report
 
 

@@ -28,6 +28,7 @@ def stack_project(tmp_path: Path) -> Path:
     root = tmp_path / "stack"
     shutil.copytree(REPO / "modules", root / "modules")
     shutil.copytree(REPO / "environments", root / "environments")
+    shutil.copytree(REPO / "rules", root / "rules")  # the detection catalogue the OpenSearch content compiles
     dev = root / "environments" / "dev.yaml"
     data = yaml.safe_load(dev.read_text())
     data["account_ids"] = ["123456789012"]

@@ -62,16 +62,22 @@ def test_up_applies_then_reports_no_changes(fixture_project: Path, plugin_dir: P
     assert "no changes: dev is up to date" in second.output
 
 
-def test_failing_checkov_scan_blocks_everything(fixture_project: Path, plugin_dir: Path, aws: str) -> None:
-    result = _up(fixture_project, plugin_dir, "insecure")
+def test_failing_checkov_scan_blocks_everything(
+    fixture_project: Path, plugin_dir: Path, aws: str, tmp_path: Path
+) -> None:
+    result = _up(fixture_project, plugin_dir, "insecure", "--report-dir", str(tmp_path / "r"))
     assert result.exit_code == 1, result.output
     assert "Checkov configuration scan failed" in result.output
     assert "FAILED CKV_AWS_24 module.insecure_bucket.aws_security_group_rule.ssh_from_anywhere" in result.output
     assert "modules/insecure_bucket/main.tf:25" in result.output
     work = fixture_project / ".provision" / "insecure"
-    assert not (work / ".terraform").exists()  # terraform init never ran
+    # terraform init runs alongside the configuration scan (issue 17); nothing is planned, kept or applied.
     assert not (work / "terraform.tfstate").exists()
     assert not (work / "plan").exists()
+    assert "Checkov: scanning the plan" not in result.output
+    scans = json.loads((tmp_path / "r" / "checkov.json").read_text())
+    assert [(s["target"], s["ok"]) for s in scans] == [("config", False)]
+    assert (tmp_path / "r" / "checkov.junit.xml").exists()
 
 
 def test_policy_skip_with_reason_is_reported_as_used(fixture_project: Path, aws: str) -> None:

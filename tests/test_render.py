@@ -33,6 +33,7 @@ def test_repo_environment_renders_byte_identically(env: str, tmp_path: Path) -> 
     copy = tmp_path / "repo"
     shutil.copytree(REPO / "modules", copy / "modules")
     shutil.copytree(REPO / "environments", copy / "environments")
+    shutil.copytree(REPO / "rules", copy / "rules")  # the detection catalogue the OpenSearch content compiles
     project = Project(copy)
     spec = load_environment(project, env)
     first = render(project, spec)
@@ -149,6 +150,7 @@ def test_provision_validate_reports_planted_errors_with_file_and_line(tmp_path: 
     copy = tmp_path / "repo"
     shutil.copytree(REPO / "modules", copy / "modules")
     shutil.copytree(REPO / "environments", copy / "environments")
+    shutil.copytree(REPO / "rules", copy / "rules")  # the detection catalogue the OpenSearch content compiles
     clean = CliRunner().invoke(app, ["--project", str(copy), "validate", "--env", "dev"])
     assert clean.exit_code == 0, clean.output
     assert "configuration is valid" in clean.output

@@ -26,6 +26,7 @@ def project(tmp_path: Path) -> Path:
     dest = tmp_path / "project"
     shutil.copytree(REPO / "modules", dest / "modules")
     shutil.copytree(REPO / "environments", dest / "environments")
+    shutil.copytree(REPO / "rules", dest / "rules")  # the detection catalogue the OpenSearch content compiles
     return dest
 
 

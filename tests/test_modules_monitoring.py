@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.hcl_modules import MODULES, Block, as_list, module, policy_statements
+from tests.hcl_modules import MODULES, REPO, Block, as_list, module, policy_statements
 
 MY_MODULES = ("shared", "lambda_function", "secure_bucket", "waf", "cloudtrail", "guardduty", "opensearch")
 NORMALIZER_CONSUMERS = ("waf", "cloudtrail", "guardduty")
@@ -589,7 +589,7 @@ def test_content_covers_the_ingest_indices() -> None:
 
     patterns = module("opensearch")["variable"]["ingest_index_patterns"]["default"]
     retention = {f: (7, 30) for f in ("cloudtrail", "guardduty", "waf")}
-    objects = build(Settings(retention=retention), MODULES)["objects"]
+    objects = build(Settings(retention=retention), REPO)["objects"]
     templates = [o["body"] for o in objects if o["kind"] == "index_template"]
     assert sorted(p for t in templates for p in t["index_patterns"]) == sorted(patterns)
     titles = [o["body"]["attributes"]["title"] for o in objects if o["name"].startswith("index-pattern/")]

@@ -27,6 +27,11 @@ variable "subnet_ids" {
 variable "kms_key_arn" {
   description = "Stack KMS key (Lambda environment, log group, dead-letter queue; the alert topic is encrypted with it)."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.kms_key_arn))
+    error_message = "The kms_key_arn must be a full KMS key ARN."
+  }
 }
 
 variable "alerts_topic_arn" {

@@ -505,6 +505,11 @@ def logs_normalize(
 # == end findings & logs ==
 
 
+from provisioner.commands import emulator as _emulator_commands  # noqa: E402 - registration only
+
+app.add_typer(_emulator_commands.app, name="emulator")
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="provision")

@@ -141,9 +141,13 @@ def _refuse_on_scan(report: ScanReport, what: str) -> None:
 
 def preflight(project: Project, spec: EnvironmentSpec, ui: UI) -> None:
     from provisioner.aws.identity import require_account
+    from provisioner.emulator.target import activate
     from provisioner.terraform import find_terraform
 
     ui.step("Preflight: terraform and AWS identity")
+    target = activate(project, spec)
+    if target.emulator:
+        ui.info(f"  target: the embedded emulator at {target.endpoint} (provider: {target.plugin_dir or 'registry'})")
     binary = find_terraform()
     identity = require_account(spec.region, spec.account_ids, env_file(project, spec))
     ui.info(f"  terraform {binary.version_text}; AWS account {identity.account} ({identity.arn})")
@@ -196,6 +200,8 @@ def _sha256(path: Path) -> str:
 def terraform_for(work_dir: Path, plugin_dir: Path | None) -> Terraform:
     from provisioner.terraform import Terraform
 
+    if plugin_dir is None and os.environ.get("PROVISION_PLUGIN_DIR"):  # set by the emulator target
+        plugin_dir = Path(os.environ["PROVISION_PLUGIN_DIR"])
     if plugin_dir is not None and not plugin_dir.is_dir():
         raise InputError(f"--plugin-dir {plugin_dir}: not a directory")
     return Terraform(work_dir, plugin_dir=plugin_dir.resolve() if plugin_dir else None)

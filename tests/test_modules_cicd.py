@@ -147,7 +147,7 @@ def test_module_pins_terraform_and_aws_6(name: str) -> None:
     (versions,) = module(name).terraform
     assert versions["required_version"] == ">= 1.0"
     (providers,) = _blocks(versions["required_providers"])
-    assert providers == {"aws": {"source": "hashicorp/aws", "version": ">= 6.0, < 7.0"}}, "only hashicorp/aws 6.x"
+    assert providers == {"aws": {"source": "hashicorp/aws", "version": ">= 5.100, < 7"}}, "only hashicorp/aws 6.x"
     assert (module(name).path / "README.md").is_file()
 
 

@@ -98,7 +98,7 @@ def test_module_pins_terraform_and_aws_provider(name: str) -> None:
     (terraform,) = module(name)["terraform"]
     assert terraform["required_version"] == ">= 1.0"
     (providers,) = terraform["required_providers"]
-    assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 6.0, < 7.0"}
+    assert providers["aws"] == {"source": "hashicorp/aws", "version": ">= 5.100, < 7"}
     assert (MODULES / name / "README.md").is_file()
 
 

@@ -109,7 +109,7 @@ def ec2_monitor_instances_missing() -> None:
     def make(state: str, action: str) -> Any:
         def handler(self: Any) -> str:
             self.error_on_dryrun()
-            ids = self._get_multi_param("InstanceId")
+            ids = self._get_param("InstanceIds", [])
             items = []
             for instance_id in ids:
                 self.ec2_backend.get_instance(instance_id).monitoring_state = state

@@ -62,7 +62,7 @@ def test_stale_record_is_replaced(project: Project) -> None:
     record.save(
         project, record.EmulatorRecord(pid=dead.pid, port=1, started_at="2026-01-01T00:00:00Z", moto_version="x")
     )
-    code, out, _ = cli(project, "status", "--format", "json")
+    _, out, _ = cli(project, "status", "--format", "json")
     assert json.loads(out)["running"] is False
     fresh = launcher.ensure_running(project)
     assert fresh.pid != dead.pid and launcher.answers(fresh.endpoint)

@@ -112,8 +112,8 @@ def test_ec2_monitor_instances_missing(client: Any) -> None:
 
 def test_codepipeline_metadata_timestamps_are_strings(client: Any) -> None:
     iam, pipeline = client("iam"), client("codepipeline")
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    allow = {"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    trust = {"Version": "2012-10-17", "Statement": [allow]}
     role = iam.create_role(RoleName="pipe", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     stages = [
         {"name": "Source", "actions": [{"name": "S", "actionTypeId": {"category": "Source", "owner": "AWS",
@@ -186,7 +186,8 @@ def test_codebuild_codepipeline_projects_refused(client: Any) -> None:
         name="sca",
         source={"type": "CODEPIPELINE", "buildspec": "version: 0.2"},
         artifacts={"type": "CODEPIPELINE"},
-        environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "computeType": "BUILD_GENERAL1_SMALL"},
+        environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                     "computeType": "BUILD_GENERAL1_SMALL"},
         serviceRole="arn:aws:iam::123456789012:role/cb",
         encryptionKey=key,
     )  # fmt: skip

@@ -53,6 +53,7 @@ bench: install
 # Regenerates provisioner/schema/aws.json from the pinned provider assembly (downloads one wheel from PyPI).
 schema: install
 	$(BIN)/python scripts/build_aws_schema.py
+	$(BIN)/python scripts/build_aws_schema_tf.py --version 5.100.0
 
 clean:
 	rm -rf .provision .pytest_cache .mypy_cache .ruff_cache

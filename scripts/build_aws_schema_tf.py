@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_aws_schema import dedupe  # noqa: E402 - the script directory is not a package
+from build_aws_schema import dedupe
 
 PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
 ROOT = Path(__file__).resolve().parent.parent

@@ -367,15 +367,17 @@ def is_ignored(arn: str, patterns: Sequence[str]) -> bool:
 def unmanaged_resources(spec: EnvironmentSpec, state: State) -> list[TaggedResource]:
     """Resources carrying the environment's Project/Environment tags that its state does not hold."""
     from provisioner.aws.inventory import find_tagged_resources
+    from provisioner.aws.ownership import is_owned, owned_ids
 
     tags = spec.aws_tags()
     wanted = {key: tags[key] for key in OWNER_TAGS if key in tags}
     managed = managed_arns(state)
+    ids = owned_ids(r.values for r in state.resources if r.mode == "managed")
     found = []
     for resource in find_tagged_resources(spec.region, wanted):
         if spec.instance is None and "Instance" in resource.tags:
             continue  # an ephemeral instance of this template: its own state tracks it
-        if _normal_arn(resource.arn) in managed or is_ignored(resource.arn, spec.drift.ignore):
+        if is_owned(_normal_arn(resource.arn), managed, ids) or is_ignored(resource.arn, spec.drift.ignore):
             continue
         found.append(resource)
     return found

@@ -308,7 +308,21 @@ def _apply_plan(scanned: ScannedPlan, plugin_dir: Path | None, ui: UI) -> None:
         tf.apply(scanned.plan_file, on_event=progress)
     for name in (PLAN_FILE, PLAN_JSON, PLAN_META):
         (scanned.work_dir / PLAN_DIR / name).unlink(missing_ok=True)
+    refresh_state(tf, scanned.work_dir, ui)
     ui.success(f"applied {scanned.spec.workspace}")
+
+
+def refresh_state(tf: Terraform, work_dir: Path, ui: UI) -> None:
+    """Record what was just created: attributes that sibling resources fill in after creation (a bucket's
+    policy, a role's attachments) reach the state only on a refresh, so without this `drift` right after `up`
+    reports them as changed outside Terraform. A refresh-only plan changes the state, never infrastructure."""
+    ui.step("terraform apply -refresh-only (the state records what the apply created)")
+    refresh = work_dir / PLAN_DIR / "refresh.tfplan"
+    try:
+        tf.plan(refresh, refresh_only=True)
+        tf.apply(refresh)
+    finally:
+        refresh.unlink(missing_ok=True)
 
 
 def _confirm_apply(scanned: ScannedPlan, auto_approve: bool, ui: UI) -> None:

@@ -47,6 +47,7 @@ class DownResult:
     destroyed: int = 0
     buckets: list[BucketOutcome] = field(default_factory=list)
     leftovers: list[TaggedResource] = field(default_factory=list)  # still tagged after the destroy
+    gone: int = 0  # tagged, but already deleted or pending deletion: not left over
     swept: list[SweepOutcome] = field(default_factory=list)
 
 
@@ -183,7 +184,12 @@ def _empty_owned_buckets(spec: EnvironmentSpec, plan: Plan, ui: UI) -> list[Buck
     ]
     if not buckets:
         return []
+    from provisioner.aws.cleanup import stop_access_logging
+
     ui.step(f"Emptying {len(buckets)} bucket(s) in the state before destroy")
+    # Access logs of the emptying itself would land in the log sink again after it was emptied.
+    for bucket in stop_access_logging(spec.region, buckets, ownership_tags(spec)):
+        ui.info(f"  s3://{bucket}: access logging stopped")
     outcomes = empty_owned_buckets(spec.region, buckets, ownership_tags(spec))
     for outcome in outcomes:
         line = f"  s3://{outcome.bucket}: {outcome.detail}"
@@ -242,7 +248,13 @@ def _sweep(spec: EnvironmentSpec, delete: bool, result: DownResult, ui: UI) -> N
 
     owner = ownership_tags(spec)
     ui.step("Sweep: resources still tagged " + ", ".join(f"{k}={v}" for k, v in owner.items()))
-    result.leftovers = [r for r in find_tagged_resources(spec.region, owner) if owns(r.tags, owner)]
+    from provisioner.aws.liveness import split_dead
+
+    tagged = [r for r in find_tagged_resources(spec.region, owner) if owns(r.tags, owner)]
+    result.leftovers, dead = split_dead(spec.region, tagged)
+    result.gone = len(dead)
+    if dead:
+        ui.info(f"  {len(dead)} already deleted or pending deletion (terminated, deleted, PendingDeletion): ignored")
     if not result.leftovers:
         ui.info("  none left")
         return

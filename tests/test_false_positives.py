@@ -96,7 +96,8 @@ def test_flow_log_nat_gateway_root_volume_and_eni_are_not_unmanaged(aws: str) ->
     boto3.client("s3").create_bucket(Bucket="flow-logs", CreateBucketConfiguration={"LocationConstraint": REGION})
     flow = ec2.create_flow_logs(
         ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="s3",
-        LogDestination="arn:aws:s3:::flow-logs", TagSpecifications=[{"ResourceType": "vpc-flow-log", "Tags": spec_tags}],
+        LogDestination="arn:aws:s3:::flow-logs",
+        TagSpecifications=[{"ResourceType": "vpc-flow-log", "Tags": spec_tags}],
     )["FlowLogIds"][0]  # fmt: skip
     eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat = ec2.create_nat_gateway(

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
@@ -21,10 +22,13 @@ READY_TIMEOUT = 60.0
 
 
 def answers(endpoint: str, timeout: float = 2.0) -> bool:
-    """True when a moto server answers on `endpoint` (its management API)."""
+    """True when an HTTP server answers on `endpoint`. Any status counts: `/moto-api/data.json` answers 500
+    once some resources exist, and a busy emulator must never be mistaken for a dead one."""
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=timeout) as reply:
-            return bool(reply.status == 200)
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=timeout):
+            return True
+    except urllib.error.HTTPError:
+        return True
     except OSError:
         return False
 
@@ -59,6 +63,13 @@ def status(project: Project) -> tuple[EmulatorRecord | None, bool]:
 def ensure_running(project: Project, port: int | None = None) -> EmulatorRecord:
     """Reuse the recorded emulator when it answers; otherwise (no record, dead pid) start a new one."""
     record, running = status(project)
+    if record is not None and not running and pid_alive(record.pid) and _is_emulator(record.pid):
+        running = _wait_for(record.endpoint, READY_TIMEOUT)  # alive but busy: never thrown away with its state
+        if not running:
+            raise ProvisionError(
+                f"the emulator (pid {record.pid}) runs but does not answer on {record.endpoint}",
+                hint=f"see {project.relative(log_path(project))}; `provision emulator stop` discards it and its state",
+            )
     if record is not None and running:
         if port is not None and port != record.port:
             raise InputError(
@@ -67,9 +78,17 @@ def ensure_running(project: Project, port: int | None = None) -> EmulatorRecord:
             )
         return record
     if record is not None:
-        _terminate(record.pid)  # a stale record: the process died or stopped answering
-        remove(project)
+        remove(project)  # a stale record: its process is gone
     return _start(project, port)
+
+
+def _wait_for(endpoint: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if answers(endpoint, timeout=5.0):
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def _start(project: Project, port: int | None) -> EmulatorRecord:

@@ -437,6 +437,10 @@ def up(
         return
     _confirm_apply(scanned, auto_approve, ui)
     _apply_plan(scanned, plugin_dir, ui)
+    if spec.target == "emulator":
+        from provisioner.emulator.target import next_steps
+
+        ui.info(next_steps(spec, scanned.total_changes))
 
 
 # -- read-only views ---------------------------------------------------------------------------------------

@@ -117,3 +117,18 @@ def _bootstrap_backend(spec: EnvironmentSpec) -> None:
 
     tags = {"Project": spec.project, "ManagedBy": "provision", **spec.tags.as_aws_tags()}
     bootstrap(spec.backend_bucket(), spec.backend_lock_table(), spec.region, tags, kms_key=spec.backend.kms_key_alias)
+
+
+def next_steps(spec: EnvironmentSpec, changes: int) -> str:
+    """What `up` on the emulator created and what to try next (printed after the apply)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    env = f"--env {spec.name}" + (f" --name {spec.instance}" if spec.instance else "")
+    return "\n".join(
+        [
+            f"Created {changes} resources of the {spec.workspace} stack on the embedded emulator ({endpoint}).",
+            "Next:",
+            f"  provision drift {env}            # no drift right after up; change something and see it reported",
+            f"  aws --endpoint-url {endpoint} s3 ls   # any AWS CLI/SDK call works (credentials: testing/testing)",
+            f"  provision down {env} --yes       # destroy it all (then `provision emulator stop`)",
+        ]
+    )

@@ -112,3 +112,14 @@ def test_server_process_applies_every_fix(project: Project) -> None:
     cmdline = Path(f"/proc/{started.pid}/cmdline").read_bytes()
     assert b"provisioner.emulator.server" in cmdline
     assert os.getpgid(started.pid) == started.pid, "own session: Ctrl-C in the terminal does not reach it"
+
+
+def test_local_deploys_the_same_components_as_dev() -> None:
+    """So the resource count `local` plans is the count `dev` plans (the 95% target counts against it)."""
+    from provisioner.spec import load_environment
+
+    repo = Project(Path(__file__).resolve().parent.parent)
+    dev, local = load_environment(repo, "dev"), load_environment(repo, "local")
+    assert (local.target, dev.target) == ("emulator", "aws")
+    assert local.components == dev.components
+    assert local.account_ids == ["123456789012"]

@@ -215,3 +215,42 @@ def test_wafv2_list_resources_for_web_acl_missing(client: Any) -> None:
         VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"},
     )["Summary"]["ARN"]  # fmt: skip
     assert waf.list_resources_for_web_acl(WebACLArn=acl)["ResourceArns"] == []
+
+
+def test_ec2_empty_public_ip_association_serialized(client: Any) -> None:
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24")["Subnet"]["SubnetId"]
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    nic = {"DeviceIndex": 0, "SubnetId": subnet, "AssociatePublicIpAddress": False}
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, NetworkInterfaces=[nic])["Instances"][0]
+    wire: list[str] = []
+    ec2.meta.events.register(
+        "after-call.ec2.DescribeInstances", lambda http_response, **_: wire.append(http_response.content.decode())
+    )
+    described = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0]["Instances"][0]
+    assert "Association" not in described["NetworkInterfaces"][0]
+    assert "<association/>" not in wire[0], "the Go SDK reads an empty element as an association"
+
+
+def test_lambda_dead_letter_and_logging_config_dropped(client: Any) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    lam = client("lambda")
+    allow = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [allow]})
+    role = client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    dlq = "arn:aws:sqs:eu-west-1:123456789012:dlq"
+    lam.create_function(
+        FunctionName="fn", Runtime="python3.12", Role=role, Handler="handler.handler",
+        Code={"ZipFile": buffer.getvalue()}, DeadLetterConfig={"TargetArn": dlq}, LoggingConfig={"LogFormat": "JSON"},
+    )  # fmt: skip
+    config = lam.get_function(FunctionName="fn")["Configuration"]
+    assert config["DeadLetterConfig"] == {"TargetArn": dlq}
+    assert config["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": "/aws/lambda/fn"}
+    lam.update_function_configuration(FunctionName="fn", LoggingConfig={"LogFormat": "Text", "LogGroup": "/custom"})
+    assert lam.get_function(FunctionName="fn")["Configuration"]["LoggingConfig"]["LogGroup"] == "/custom"

@@ -355,3 +355,64 @@ def guardduty_publishing_destinations_not_routed() -> None:
     GuardDutyResponse.update_publishing_destination = update  # type: ignore[attr-defined]
     GuardDutyResponse.delete_publishing_destination = delete  # type: ignore[attr-defined]
     GuardDutyResponse.list_publishing_destinations = list_all  # type: ignore[attr-defined]
+
+
+@fix
+def ec2_empty_public_ip_association_serialized() -> None:
+    """An instance's network interface without a public IP is described with an empty `<association/>`; the
+    provider reads any association as `associate_public_ip_address = true` and replaces the instance on every
+    plan. Describe no association when there is none, as EC2 does."""
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    original = NetworkInterface.association.fget  # type: ignore[attr-defined]
+
+    def association(self: Any) -> dict[str, Any] | None:
+        return original(self) or None
+
+    NetworkInterface.association = property(association)  # type: ignore[assignment,method-assign]
+
+
+@fix
+def lambda_dead_letter_and_logging_config_dropped() -> None:
+    """`CreateFunction`/`UpdateFunctionConfiguration` accept `DeadLetterConfig` and `LoggingConfig` but
+    `GetFunction` never returns them, so every plan wants to set them again. Keep and return them (with AWS's
+    defaults for the log format and group)."""
+    from moto.awslambda.models import LambdaFunction
+
+    def keep(self: Any, spec: dict[str, Any]) -> None:
+        if "DeadLetterConfig" in spec:
+            self.dead_letter_config = spec["DeadLetterConfig"]
+        if "LoggingConfig" in spec or not hasattr(self, "logging_config"):
+            given = spec.get("LoggingConfig") or {}
+            defaults = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.function_name}"}
+            self.logging_config = {**defaults, **given}
+
+    def init_wrapper(original: Any) -> Any:
+        def __init__(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+            original(self, account_id, spec, *args, **kwargs)
+            keep(self, spec)
+
+        return __init__
+
+    def update_wrapper(original: Any) -> Any:
+        def update_configuration(self: Any, config_updates: dict[str, Any]) -> Any:
+            original(self, config_updates)
+            keep(self, config_updates)
+            return self.get_configuration()
+
+        return update_configuration
+
+    def get_wrapper(original: Any) -> Any:
+        def get_configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            config = dict(original(self, *args, **kwargs))
+            if getattr(self, "dead_letter_config", None):
+                config["DeadLetterConfig"] = self.dead_letter_config
+            if getattr(self, "logging_config", None):
+                config["LoggingConfig"] = self.logging_config
+            return config
+
+        return get_configuration
+
+    _wrap(LambdaFunction, "__init__", init_wrapper)
+    _wrap(LambdaFunction, "update_configuration", update_wrapper)
+    _wrap(LambdaFunction, "get_configuration", get_wrapper)

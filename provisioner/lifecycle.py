@@ -440,7 +440,7 @@ def up(
     if spec.target == "emulator":
         from provisioner.emulator.target import next_steps
 
-        ui.info(next_steps(spec, scanned.total_changes))
+        ui.info(next_steps(spec))
 
 
 # -- read-only views ---------------------------------------------------------------------------------------

@@ -254,3 +254,15 @@ def test_lambda_dead_letter_and_logging_config_dropped(client: Any) -> None:
     assert config["LoggingConfig"] == {"LogFormat": "JSON", "LogGroup": "/aws/lambda/fn"}
     lam.update_function_configuration(FunctionName="fn", LoggingConfig={"LogFormat": "Text", "LogGroup": "/custom"})
     assert lam.get_function(FunctionName="fn")["Configuration"]["LoggingConfig"]["LogGroup"] == "/custom"
+
+
+def test_ec2_instance_groups_ignore_network_interface_groups(client: Any) -> None:
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.2.0.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="scanner", Description="scanner", VpcId=vpc)["GroupId"]
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    nic = {"DeviceIndex": 0, "SubnetId": subnet, "Groups": [group], "AssociatePublicIpAddress": False}
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, NetworkInterfaces=[nic])["Instances"][0]
+    described = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0]["Instances"][0]
+    assert [g["GroupId"] for g in described["SecurityGroups"]] == [group]

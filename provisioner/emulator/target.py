@@ -119,13 +119,13 @@ def _bootstrap_backend(spec: EnvironmentSpec) -> None:
     bootstrap(spec.backend_bucket(), spec.backend_lock_table(), spec.region, tags, kms_key=spec.backend.kms_key_alias)
 
 
-def next_steps(spec: EnvironmentSpec, changes: int) -> str:
+def next_steps(spec: EnvironmentSpec) -> str:
     """What `up` on the emulator created and what to try next (printed after the apply)."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     env = f"--env {spec.name}" + (f" --name {spec.instance}" if spec.instance else "")
     return "\n".join(
         [
-            f"Created {changes} resources of the {spec.workspace} stack on the embedded emulator ({endpoint}).",
+            f"The {spec.workspace} stack is up on the embedded emulator ({endpoint}); state in its S3 bucket.",
             "Next:",
             f"  provision drift {env}            # no drift right after up; change something and see it reported",
             f"  aws --endpoint-url {endpoint} s3 ls   # any AWS CLI/SDK call works (credentials: testing/testing)",

@@ -416,3 +416,23 @@ def lambda_dead_letter_and_logging_config_dropped() -> None:
     _wrap(LambdaFunction, "__init__", init_wrapper)
     _wrap(LambdaFunction, "update_configuration", update_wrapper)
     _wrap(LambdaFunction, "get_configuration", get_wrapper)
+
+
+@fix
+def ec2_instance_groups_ignore_network_interface_groups() -> None:
+    """An instance launched with its security groups on the primary network interface (what the provider
+    sends with `associate_public_ip_address`) is described with no groups; on EC2 the instance's groups are
+    its primary interface's. Without this, `vpc_security_group_ids` diffs on every plan."""
+    from moto.ec2.models.instances import Instance
+
+    def wrapper(original: Any) -> Any:
+        def prep_nics(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(self, *args, **kwargs)
+            primary = self.nics.get(0)
+            if not self.security_groups and primary is not None:
+                self.security_groups = list(primary.group_set)
+            return result
+
+        return prep_nics
+
+    _wrap(Instance, "prep_nics", wrapper)

@@ -123,3 +123,24 @@ def test_local_deploys_the_same_components_as_dev() -> None:
     assert (local.target, dev.target) == ("emulator", "aws")
     assert local.components == dev.components
     assert local.account_ids == ["123456789012"]
+
+
+def test_up_with_a_plugin_dir_without_the_provider_is_one_line_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    repo = Path(__file__).resolve().parent.parent
+    root = tmp_path / "copy"
+    shutil.copytree(repo / "environments", root / "environments")
+    shutil.copytree(repo / "modules", root / "modules")
+    empty = tmp_path / "plugins"
+    empty.mkdir()
+    monkeypatch.setenv("PROVISION_PLUGIN_DIR", str(empty))
+    result = CliRunner().invoke(app, ["--project", str(root), "up", "--env", "local", "--auto-approve"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: PROVISION_PLUGIN_DIR {empty}: no hashicorp/aws provider in it; lay it out as "
+        f"{empty}/registry.terraform.io/hashicorp/aws/VERSION/linux_amd64/terraform-provider-aws_*"
+    ]
+    assert not (root / ".provision" / "emulator.json").exists(), "no emulator started"

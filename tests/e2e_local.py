@@ -85,6 +85,11 @@ class LocalCli:
 def local_cli(project: Path, plugin_dir: Path) -> Iterator[LocalCli]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env |= {"PYTHONPATH": str(REPO), "PROVISION_PLUGIN_DIR": str(plugin_dir), "NO_COLOR": "1", "CI": "1"}
+    # The venv's Terraform 1.0.3 (what `make install` provides), and no dependence on the machine's CLI config.
+    venv_terraform = Path(sys.prefix) / "bin" / "terraform"
+    if venv_terraform.exists():
+        env["PROVISION_TERRAFORM"] = str(venv_terraform)
+    env["TF_CLI_CONFIG_FILE"] = os.devnull
     cli = LocalCli(project, plugin_dir, env)
     try:
         yield cli

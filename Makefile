@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CHECKOV_VENV := $(VENV)/opt/checkov
 STAMP  := $(VENV)/.installed
-ENV    ?= dev
+ENV    ?= local
 # The venv's terraform (1.0.3 from PyPI) and provision come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
@@ -23,8 +23,9 @@ $(STAMP): pyproject.toml
 	$(CHECKOV_VENV)/bin/pip install -q 'checkov>=3.2,<4'
 	touch $(STAMP)
 
+# `make up` runs the main job on the embedded emulator (no AWS account); `make up ENV=dev` targets real AWS.
 up: install
-	$(BIN)/provision up --env $(ENV)
+	$(BIN)/provision up --env $(ENV) $(if $(filter local,$(ENV)),--auto-approve,)
 
 plan: install
 	$(BIN)/provision plan --env $(ENV)
@@ -53,6 +54,7 @@ bench: install
 # Regenerates provisioner/schema/aws.json from the pinned provider assembly (downloads one wheel from PyPI).
 schema: install
 	$(BIN)/python scripts/build_aws_schema.py
+	$(BIN)/python scripts/build_aws_schema_tf.py --version 5.100.0
 
 clean:
 	rm -rf .provision .pytest_cache .mypy_cache .ruff_cache

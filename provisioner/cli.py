@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from provisioner.commands import findings, logs, opensearch, respond, rules
+from provisioner.commands import emulator, findings, logs, opensearch, respond, rules
 from provisioner.errors import DEFAULT_POLICY, VERDICT_POLICY, ExitPolicy, InputError, exit_code_for
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ app.add_typer(findings.app, name="findings")
 app.add_typer(logs.app, name="logs")
 app.add_typer(opensearch.app, name="opensearch")
 app.add_typer(rules.app, name="rules")
+app.add_typer(emulator.app, name="emulator")
 app.command("respond")(respond.respond)
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment name (a file in environments/).")]
@@ -310,6 +311,11 @@ def drift(
         output=output,
     )
     raise typer.Exit(run(_project(), request, ui=_ui()))
+
+
+from provisioner.commands import emulator as _emulator_commands  # noqa: E402 - registration only
+
+app.add_typer(_emulator_commands.app, name="emulator")
 
 
 def main() -> None:

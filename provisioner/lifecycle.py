@@ -154,7 +154,22 @@ def _apply(ws: Workspace, scanned: ScannedPlan) -> None:
     with Progress(total=scanned.total_changes, stream=ws.ui.out, plain=ws.ui.plain) as progress:
         ws.terraform.apply(scanned.plan_file, on_event=progress)
     ws.plans.discard()
+    refresh_state(ws)
     ws.ui.success(f"applied {ws.name}")
+    if ws.spec.target == "emulator":
+        from provisioner.emulator.target import next_steps
+
+        ws.ui.info(next_steps(ws.spec))
+
+
+def refresh_state(ws: Workspace) -> None:
+    """Record what was just created: attributes that sibling resources fill in after creation (a bucket's
+    policy, a role's attachments) reach the state only on a refresh, so without this `drift` right after `up`
+    reports them as changed outside Terraform. A refresh-only plan changes the state, never infrastructure."""
+    ws.ui.step("terraform apply -refresh-only (the state records what the apply created)")
+    with ws.plans.transient("refresh") as (refresh,):
+        ws.terraform.plan(refresh, refresh_only=True)
+        ws.terraform.apply(refresh)
 
 
 def _confirm_apply(ws: Workspace, auto_approve: bool) -> None:

@@ -103,6 +103,10 @@ class ResourceChange:
                 changes.append(AttributeChange(path, _display(old), _display(new)))
         return changes
 
+    def meaningful_changes(self) -> list[AttributeChange]:
+        """attribute_changes() without provider normalisations (see `is_normalisation`)."""
+        return [c for c in self.attribute_changes() if not is_normalisation(c.before, c.after)]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "address": self.address,
@@ -114,6 +118,20 @@ class ResourceChange:
             "actions": list(self.actions),
             "attributes": [a.to_json() for a in self.attribute_changes()],
         }
+
+
+# Forms providers use interchangeably for "not set" (e.g. a WAF attribute read back as [] after null was
+# written): a refresh that only swaps one for another changed nothing in the infrastructure.
+_UNSET_FORMS: tuple[Any, ...] = (None, "", [], {})
+
+
+def is_normalisation(before: Any, after: Any) -> bool:
+    """True when both sides are "not set" in one of its forms: null vs "" vs [] vs {} (0 and false are values)."""
+    return _is_unset(before) and _is_unset(after)
+
+
+def _is_unset(value: Any) -> bool:
+    return not isinstance(value, bool | int | float) and any(value == form for form in _UNSET_FORMS)
 
 
 @dataclass(frozen=True)
@@ -230,7 +248,9 @@ class DriftResult:
         refreshed = Plan.from_json(refresh_plan)
         planned = Plan.from_json(plan)
         return cls(
-            changed_outside=tuple(rc for rc in refreshed.resource_drift if rc.action != "no-op"),
+            changed_outside=tuple(
+                rc for rc in refreshed.resource_drift if rc.action != "no-op" and rc.meaningful_changes()
+            ),
             pending=tuple(rc for rc in planned.resource_changes if rc.action not in ("no-op", "read")),
         )
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from provisioner.errors import GateFailed
 
 PLAN_DIR = "plan"
-TransientKind = Literal["destroy", "drift-refresh", "drift"]
+TransientKind = Literal["destroy", "drift-refresh", "drift", "refresh"]
 _SCANNED = "tfplan"
 _SCANNED_JSON = "tfplan.json"
 _SCANNED_META = "tfplan.meta.json"

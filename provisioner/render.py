@@ -320,6 +320,9 @@ def _backend(project: Project, spec: EnvironmentSpec) -> dict[str, Any]:
     ]
     if spec.backend.kms_key_alias:
         settings.append(("kms_key_id", hcl_string(spec.backend.kms_key_alias)))
+    if spec.target == "emulator":
+        # The emulator's endpoint is an IP address: no virtual-hosted bucket names (endpoints come from env).
+        settings.append(("force_path_style", "true"))
     return {"type": "s3", "settings": settings}
 
 

@@ -197,6 +197,8 @@ class EnvironmentSpec(_Model):
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     # Modules name resources `<name_prefix>-...` within AWS name limits: at most 24 characters.
     name_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$")
+    # Where the AWS calls go: a real account, or the embedded emulator (provisioner/emulator, `local` env).
+    target: Literal["aws", "emulator"] = "aws"
     network: Network | None = None
     tags: Tags
     protection: Protection = Protection()

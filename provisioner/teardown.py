@@ -36,6 +36,7 @@ class DownResult:
     destroyed: int = 0
     buckets: list[BucketOutcome] = field(default_factory=list)
     leftovers: list[TaggedResource] = field(default_factory=list)  # still tagged after the destroy
+    gone: int = 0  # tagged, but already deleted or pending deletion: not left over
     swept: list[SweepOutcome] = field(default_factory=list)
 
 
@@ -130,7 +131,7 @@ def _confirm(spec: EnvironmentSpec, total: int, *, yes: bool, ui: UI) -> None:
 def _empty_owned_buckets(spec: EnvironmentSpec, plan: Plan, ui: UI) -> list[BucketOutcome]:
     """Versioned buckets fail to delete while they hold versions; empty those the destroy plan deletes
     (i.e. in this environment's state) that also carry its tags."""
-    from provisioner.aws.cleanup import empty_owned_buckets
+    from provisioner.aws.cleanup import empty_owned_buckets, stop_access_logging
 
     buckets = [
         str(rc.before["bucket"])
@@ -144,6 +145,9 @@ def _empty_owned_buckets(spec: EnvironmentSpec, plan: Plan, ui: UI) -> list[Buck
     if not buckets:
         return []
     ui.step(f"Emptying {len(buckets)} bucket(s) in the state before destroy")
+    # Access logs of the emptying itself would land in the log sink again after it was emptied.
+    for bucket in stop_access_logging(spec.region, buckets, owner_tags(spec)):
+        ui.info(f"  s3://{bucket}: access logging stopped")
     outcomes = empty_owned_buckets(spec.region, buckets, owner_tags(spec))
     for outcome in outcomes:
         line = f"  s3://{outcome.bucket}: {outcome.detail}"
@@ -200,13 +204,18 @@ def _sweep(ws: Workspace, delete: bool, result: DownResult) -> None:
     Terraform, or orphaned by an earlier failure. Reported; with --sweep, deleted where that is safe."""
     from provisioner.aws.cleanup import sweep
     from provisioner.aws.inventory import find_tagged_resources
+    from provisioner.aws.liveness import split_dead
     from provisioner.ownership import owns
 
     spec, ui = ws.spec, ws.ui
     down = ws.command("down")
     owner = owner_tags(spec)
     ui.step("Sweep: resources still tagged " + ", ".join(f"{k}={v}" for k, v in owner.items()))
-    result.leftovers = [r for r in find_tagged_resources(spec.region, owner) if owns(r.tags, owner)]
+    tagged = [r for r in find_tagged_resources(spec.region, owner) if owns(r.tags, owner)]
+    result.leftovers, dead = split_dead(spec.region, tagged)
+    result.gone = len(dead)
+    if dead:
+        ui.info(f"  {len(dead)} already deleted or pending deletion (terminated, deleted, PendingDeletion): ignored")
     if not result.leftovers:
         ui.info("  none left")
         return

@@ -24,6 +24,8 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 from provisioner.errors import InputError, ProvisionError
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "aws.json"
+# The other provider version the modules are proven against (the emulator's, scripts/build_aws_schema_tf.py).
+SECOND_SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "aws-5.100.0.json"
 CHECKED_PREFIX = "aws_"
 AWS_SOURCES = frozenset({"hashicorp/aws", "registry.terraform.io/hashicorp/aws"})
 
@@ -128,26 +130,38 @@ class ProviderSchema:
 
 
 @functools.cache
-def load_provider_schema() -> ProviderSchema:
-    """The committed hashicorp/aws schema (read once per process)."""
+def load_provider_schema(path: Path = SCHEMA_FILE) -> ProviderSchema:
+    """A committed hashicorp/aws schema, 6.25.0 by default (read once per process)."""
     try:
-        doc = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8"))
         return ProviderSchema.from_json(doc)
     except (OSError, ValueError, KeyError) as exc:
+        script = "build_aws_schema_tf.py" if path == SECOND_SCHEMA_FILE else "build_aws_schema.py"
         raise ProvisionError(
-            f"cannot read the provider schema {SCHEMA_FILE}: {exc}",
-            hint="rebuild it with `python scripts/build_aws_schema.py`",
+            f"cannot read the provider schema {path}: {exc}", hint=f"rebuild it with `python scripts/{script}`"
         ) from exc
 
 
 def validate_files(
     files: Iterable[Path], *, schema: ProviderSchema | None = None, relative_to: Path | None = None
 ) -> list[Diagnostic]:
-    """Parse every file and check its aws_* resource/data blocks; all problems, by file then line."""
-    schema = schema or load_provider_schema()
+    """Parse every file and check its aws_* resource/data blocks; all problems, by file then line.
+
+    Without an explicit `schema`, every block is checked against 6.25.0 and then 5.100.0: a problem only the
+    second version has is reported on its own line, tagged with that version."""
+    schemas = [schema] if schema else [load_provider_schema(), load_provider_schema(SECOND_SCHEMA_FILE)]
     diagnostics: list[Diagnostic] = []
     for path in files:
-        found = _FileChecker(path, _display(path, relative_to), schema).run()
+        display = _display(path, relative_to)
+        found = _FileChecker(path, display, schemas[0]).run()
+        flagged = {d.line for d in found}
+        for other in schemas[1:]:
+            for extra in _FileChecker(path, display, other).run():
+                if extra.line not in flagged:
+                    tag = f"hashicorp/aws {other.version}"
+                    message = extra.message if tag in extra.message else f"{extra.message} ({tag})"
+                    found.append(Diagnostic(extra.file, extra.line, message))
+                    flagged.add(extra.line)
         diagnostics.extend(sorted(found, key=lambda d: d.line))
     return diagnostics
 

@@ -7,6 +7,7 @@ render, validate, init) and the command hints that name `--env`/`--name` live he
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,9 +106,14 @@ class Workspace:
         """Terraform is usable and the credentials belong to one of the spec's accounts: before anything
         touches AWS or Terraform."""
         from provisioner.aws.identity import require_account
+        from provisioner.emulator.target import activate
         from provisioner.terraform import find_terraform
 
         self.ui.step("Preflight: terraform and AWS identity")
+        target = activate(self.project, self.spec)
+        if target.emulator:
+            where = target.plugin_dir or "the registry"
+            self.ui.info(f"  target: the embedded emulator at {target.endpoint} (provider: {where})")
         binary = find_terraform()
         identity = require_account(self.spec.region, self.spec.account_ids, self.spec_file)
         self.ui.info(f"  terraform {binary.version_text}; AWS account {identity.account} ({identity.arn})")
@@ -125,7 +131,10 @@ class Workspace:
         if self._terraform is None:
             from provisioner.terraform import Terraform
 
-            self._terraform = Terraform(self.work_dir, plugin_dir=self.plugin_dir)
+            # The emulator target (preflight) names the provider it found in PROVISION_PLUGIN_DIR.
+            found = os.environ.get("PROVISION_PLUGIN_DIR")
+            plugin_dir = self.plugin_dir or (Path(found).resolve() if found else None)
+            self._terraform = Terraform(self.work_dir, plugin_dir=plugin_dir)
         return self._terraform
 
     def validate(self) -> None:

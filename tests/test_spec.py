@@ -42,7 +42,7 @@ def test_repo_environments_load_with_defaults_merged() -> None:
     assert prod.protection.destroy_protected and not dev.protection.destroy_protected
     assert load_environment(project, "demo").ephemeral.template
     # Written once in _defaults.yaml, inherited by every environment.
-    assert dev.terraform.providers["aws"].version == prod.terraform.providers["aws"].version == ">= 6.0, < 7.0"
+    assert dev.terraform.providers["aws"].version == prod.terraform.providers["aws"].version == ">= 5.100, < 7"
     assert dev.aws_tags()["CostCenter"] == "sec-dev"
     assert dev.aws_tags()["Project"] == prod.aws_tags()["Project"] == "devsecops"
 

@@ -213,7 +213,7 @@ def test_count_and_for_each_together(project: Path) -> None:
 
 def test_provider_pin_that_excludes_the_schema_version(project: Path) -> None:
     versions = project / "modules/edge/versions.tf"
-    edit(versions, '">= 6.0, < 7.0"', '"~> 5.80"')
+    edit(versions, '">= 5.100, < 7"', '"~> 5.80"')
     assert check(project) == [
         f"modules/edge/versions.tf:{line_of(versions, '~> 5.80')}: required_providers.aws: "
         'version "~> 5.80" excludes hashicorp/aws 6.25.0, the version this offline check knows'
@@ -285,3 +285,32 @@ def test_committed_schema_is_for_aws_6_25_0() -> None:
     domain = schema.resource("aws_opensearch_domain")
     assert domain is not None and "endpoint" in domain.computed and "timeouts" in domain.blocks
     assert schema.data_source("aws_iam_policy_document") is not None
+
+
+# --- both provider versions the modules are proven against (6.25.0 and the emulator's 5.100.0) ----------------
+
+
+def test_an_argument_only_6x_has_fails_against_5100(tmp_path: Path) -> None:
+    tf = tmp_path / "main.tf"
+    tf.write_text('resource "aws_sns_topic" "t" {\n  name   = "t"\n  region = "eu-west-1"\n}\n')
+    assert [str(d) for d in validate_files([tf], relative_to=tmp_path)] == [
+        'main.tf:3: aws_sns_topic.t: unknown argument "region" (hashicorp/aws 5.100.0)'
+    ]
+
+
+def test_a_resource_only_5x_has_fails_against_625(tmp_path: Path) -> None:
+    tf = tmp_path / "main.tf"
+    tf.write_text('resource "aws_opsworks_stack" "s" {\n  name = "s"\n}\n')
+    (diag,) = validate_files([tf], relative_to=tmp_path)
+    assert (diag.file, diag.line) == ("main.tf", 1)
+    assert 'unknown resource type "aws_opsworks_stack" in hashicorp/aws 6.25.0' in diag.message
+
+
+def test_second_schema_is_the_real_5100_provider() -> None:
+    from provisioner.validate import SECOND_SCHEMA_FILE
+
+    schema = load_provider_schema(SECOND_SCHEMA_FILE)
+    assert schema.version == "5.100.0"
+    region = schema.data_source("aws_region")
+    assert region is not None and "name" in region.attributes | region.computed
+    assert "region" not in (schema.resource("aws_sns_topic") or region).attributes

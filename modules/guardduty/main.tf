@@ -7,7 +7,7 @@ data "aws_region" "current" {}
 locals {
   account_id   = data.aws_caller_identity.current.account_id
   partition    = data.aws_partition.current.partition
-  region       = data.aws_region.current.region
+  region       = data.aws_region.current.name
   detector_id  = var.existing_detector_id == null ? aws_guardduty_detector.this[0].id : var.existing_detector_id
   detector_arn = "arn:${local.partition}:guardduty:${local.region}:${local.account_id}:detector/${local.detector_id}"
   bucket_name  = "${var.name_prefix}-guardduty-${local.account_id}-${local.region}"

@@ -7,7 +7,7 @@ data "aws_region" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.name
   ec2_arn    = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
   # Lambda stores no key for a function without environment variables (a perpetual diff), so both go together.
   has_environment = length(var.environment_variables) > 0

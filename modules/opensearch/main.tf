@@ -7,7 +7,7 @@ data "aws_region" "current" {}
 locals {
   account_id  = data.aws_caller_identity.current.account_id
   partition   = data.aws_partition.current.partition
-  region      = data.aws_region.current.region
+  region      = data.aws_region.current.name
   domain_name = "${var.name_prefix}-os"
   # Built from the name so the log resource policy does not wait for the domain.
   domain_arn = "arn:${local.partition}:es:${local.region}:${local.account_id}:domain/${local.domain_name}"

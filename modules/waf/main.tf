@@ -7,7 +7,7 @@ data "aws_region" "current" {}
 locals {
   account_id  = data.aws_caller_identity.current.account_id
   partition   = data.aws_partition.current.partition
-  region      = data.aws_region.current.region
+  region      = data.aws_region.current.name
   acl_name    = "${var.name_prefix}-web-acl"
   stream_name = "aws-waf-logs-${var.name_prefix}"
   ec2_arn     = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"

@@ -21,6 +21,11 @@ def _session(region: str) -> Any:
     return boto3.session.Session(region_name=region)
 
 
+def reset_sessions() -> None:
+    """Forget cached sessions: the environment (endpoint, credentials) changed, e.g. the emulator started."""
+    _session.cache_clear()
+
+
 # botocore sessions are not thread-safe while they build clients (drift checks run environments in threads).
 _CLIENT_LOCK = threading.Lock()
 

@@ -95,6 +95,24 @@ def empty_owned_buckets(region: str, buckets: Iterable[str], owner: Mapping[str,
     return outcomes
 
 
+def stop_access_logging(region: str, buckets: Iterable[str], owner: Mapping[str, str]) -> list[str]:
+    """Turn off server access logging of the owned buckets about to be destroyed, so no log object reaches
+    a log sink after it was emptied (its own destroy then fails with BucketNotEmpty). Returns those changed."""
+    s3 = client("s3", region)
+    stopped = []
+    for bucket in buckets:
+        tags = bucket_tags(s3, bucket)
+        if tags is None or not owns(tags, owner):
+            continue
+        try:
+            if s3.get_bucket_logging(Bucket=bucket).get("LoggingEnabled"):
+                s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
+                stopped.append(bucket)
+        except Exception as exc:
+            raise aws_error(f"s3 bucket {bucket} access logging", exc) from None
+    return stopped
+
+
 def _log_group_name(arn: str) -> str:
     name = arn.split(":log-group:", 1)[1]
     return name[: -len(":*")] if name.endswith(":*") else name

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from provisioner.commands import project_of
+
 app = typer.Typer(
     help="OpenSearch content as code (templates, retention, roles, dashboards, monitors).", no_args_is_help=True
 )
@@ -14,16 +16,16 @@ app = typer.Typer(
 
 @app.command("content")
 def content(
+    ctx: typer.Context,
     env: Annotated[str, typer.Option("--env", "-e", help="Environment name (a file in environments/).")],
     out: Annotated[Path, typer.Option("--out", help="Directory to write one JSON file per API object into.")],
 ) -> None:
     """Write exactly what the configurator applies: one request body per file (layout: README)."""
-    from provisioner.cli import _project
     from provisioner.errors import InputError
     from provisioner.opensearch.environment import COMPONENT, content_for, write_review_dir
     from provisioner.workspace import load_spec
 
-    project = _project()
+    project = project_of(ctx)
     spec = load_spec(project, env)
     if COMPONENT not in spec.enabled_components:
         raise InputError(f"{project.relative(project.environment_file(env))}: components.{COMPONENT}: not enabled")

@@ -1,0 +1,134 @@
+"""The seam the lifecycle calls before preflight: where an environment's AWS calls go.
+
+For `target: aws` nothing changes. For `target: emulator` the emulator is started (or reused) and the
+process environment is pointed at it, so Terraform (provider and S3 backend) and boto3 all reach it:
+`AWS_ENDPOINT_URL` for the provider and boto3, the S3 backend's own endpoint variables (Terraform 1.0's
+backend predates `AWS_ENDPOINT_URL`), test credentials, and the provider plugin dir when one is found.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from provisioner.errors import InputError
+from provisioner.project import Project
+
+if TYPE_CHECKING:
+    from provisioner.spec import EnvironmentSpec
+
+PLUGIN_DIR_ENV = "PROVISION_PLUGIN_DIR"
+# Standard filesystem mirror locations Terraform itself searches (CLI config docs, "Implied local mirror
+# directories"), plus /opt/tf-plugins where machines of this kind keep hashicorp/aws.
+MIRROR_CANDIDATES = (
+    "~/.terraform.d/plugins",
+    "~/.local/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+    "/opt/tf-plugins",
+)
+AWS_PROVIDER_PATH = Path("registry.terraform.io/hashicorp/aws")
+# Pass-through credentials: any non-empty value works against moto; these are never real secrets.
+TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+# Variables that would send calls elsewhere or pick other credentials.
+_CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+
+
+@dataclass(frozen=True)
+class Target:
+    emulator: bool
+    endpoint: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    plugin_dir: Path | None = None
+
+
+def find_aws_mirror(candidates: tuple[str, ...] = MIRROR_CANDIDATES) -> Path | None:
+    """The first standard mirror directory that holds hashicorp/aws for this platform."""
+    for raw in candidates:
+        root = Path(raw).expanduser()
+        if any((root / AWS_PROVIDER_PATH).glob("*/linux_amd64/terraform-provider-aws*")):
+            return root
+    return None
+
+
+def check_plugin_dir(plugin_dir: Path, source: str) -> Path:
+    """A plugin dir given by the user must hold hashicorp/aws; exit 2 naming the layout otherwise."""
+    if not plugin_dir.is_dir():
+        raise InputError(f"{source} {plugin_dir}: not a directory")
+    if not any((plugin_dir / AWS_PROVIDER_PATH).glob("*/*/terraform-provider-aws*")):
+        raise InputError(
+            f"{source} {plugin_dir}: no hashicorp/aws provider in it; lay it out as "
+            f"{plugin_dir}/{AWS_PROVIDER_PATH}/VERSION/linux_amd64/terraform-provider-aws_*"
+        )
+    return plugin_dir.resolve()
+
+
+def emulator_env(endpoint: str, region: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        # Terraform 1.0's S3 backend reads these (its schema's EnvDefaultFunc), not AWS_ENDPOINT_URL.
+        "AWS_S3_ENDPOINT": endpoint,
+        "AWS_DYNAMODB_ENDPOINT": endpoint,
+        "AWS_STS_ENDPOINT": endpoint,
+        "AWS_IAM_ENDPOINT": endpoint,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        # The emulator answers every service: no instance-metadata lookups.
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # A call the emulator lacks fails in seconds instead of minutes of SDK retries (provider and boto3).
+        "AWS_MAX_ATTEMPTS": "3",
+        **TEST_CREDENTIALS,
+    }
+
+
+def activate(project: Project, spec: EnvironmentSpec, plugin_dir: Path | None = None) -> Target:
+    """Point this process (and the Terraform it starts) at the environment's target; idempotent."""
+    if spec.target != "emulator":
+        return Target(emulator=False, plugin_dir=plugin_dir)
+    from provisioner.emulator.launcher import ensure_running
+
+    if plugin_dir is None and os.environ.get(PLUGIN_DIR_ENV):
+        plugin_dir = check_plugin_dir(Path(os.environ[PLUGIN_DIR_ENV]), PLUGIN_DIR_ENV)
+    elif plugin_dir is not None:
+        plugin_dir = check_plugin_dir(plugin_dir, "--plugin-dir")
+    else:
+        plugin_dir = find_aws_mirror()  # None: terraform init downloads the provider as usual
+    record = ensure_running(project)
+    env = emulator_env(record.endpoint, spec.region)
+    for name in _CLEARED:
+        os.environ.pop(name, None)
+    os.environ.update(env)
+    if plugin_dir is not None:
+        os.environ[PLUGIN_DIR_ENV] = str(plugin_dir)
+    from provisioner.aws import reset_sessions
+
+    reset_sessions()
+    _bootstrap_backend(spec)
+    return Target(emulator=True, endpoint=record.endpoint, env=env, plugin_dir=plugin_dir)
+
+
+def _bootstrap_backend(spec: EnvironmentSpec) -> None:
+    """A fresh emulator has no state bucket or lock table: create them as `provision bootstrap` would."""
+    if spec.backend.type != "s3":
+        return
+    from provisioner.aws.backend import bootstrap
+
+    tags = {"Project": spec.project, "ManagedBy": "provision", **spec.tags.as_aws_tags()}
+    bootstrap(spec.backend_bucket(), spec.backend_lock_table(), spec.region, tags, kms_key=spec.backend.kms_key_alias)
+
+
+def next_steps(spec: EnvironmentSpec) -> str:
+    """What `up` on the emulator created and what to try next (printed after the apply)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    env = f"--env {spec.name}" + (f" --name {spec.instance}" if spec.instance else "")
+    return "\n".join(
+        [
+            f"The {spec.workspace} stack is up on the embedded emulator ({endpoint}); state in its S3 bucket.",
+            "Next:",
+            f"  provision drift {env}            # no drift right after up; change something and see it reported",
+            f"  aws --endpoint-url {endpoint} s3 ls   # any AWS CLI/SDK call works (credentials: testing/testing)",
+            f"  provision down {env} --yes       # destroy it all (then `provision emulator stop`)",
+        ]
+    )

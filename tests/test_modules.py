@@ -4,6 +4,7 @@ test_modules_monitoring.py."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -50,3 +51,41 @@ def test_variables_are_typed_and_described_and_outputs_described(name: str) -> N
 def test_the_stack_key_is_validated_the_same_way_everywhere(name: str) -> None:
     validations = module(name).variables["kms_key_arn"].get("validation", [])
     assert [v["condition"] for v in validations] == ["${" + KMS_ARN_CHECK + "}"], name
+
+
+@pytest.mark.parametrize("name", module_names())
+def test_the_region_comes_one_way(name: str) -> None:
+    """From the provider (`data.aws_region.current.name`, both in aws 5.100 and 6.x), never from a variable."""
+    mod = module(name)
+    assert "region" not in mod.variables, f"{name}: takes the region as a variable"
+    text = mod.text()
+    assert "data.aws_region.current.region" not in text, f"{name}: .region exists only in aws 6.x"
+    if "aws_region" in text:
+        assert mod.locals.get("region") == "${data.aws_region.current.name}", name
+
+
+_REFERENCE = re.compile(r"\b(var|local|module|data\.[a-z0-9_]+|aws_[a-z0-9_]+)\.([a-z0-9_]+)\b")
+
+
+@pytest.mark.parametrize("name", module_names())
+def test_references_resolve(name: str) -> None:
+    """Every var./local./module./data./resource reference names something the module declares."""
+    parsed = module(name)
+    declared: dict[str, set[str]] = {
+        "var": set(parsed["variable"]),
+        "local": set(parsed["locals"]),
+        "module": set(parsed["module"]),
+    }
+    for type_name, named in parsed["data"].items():
+        declared[f"data.{type_name}"] = set(named)
+    for type_name, named in parsed["resource"].items():
+        declared[type_name] = set(named)
+    for path in sorted((MODULES / name).glob("*.tf")):
+        text = re.sub(r"^\s*(#|description|error_message).*$", "", path.read_text(), flags=re.M)
+        for kind, label in _REFERENCE.findall(text):
+            if kind.startswith("aws_") and kind not in declared and not re.search(rf'"{kind}"', text):
+                continue  # an attribute path such as aws:SourceArn text, not a resource reference
+            assert label in declared.get(kind, set()), f"{path.name}: {kind}.{label} is not declared"
+        for call, output in re.findall(r"\bmodule\.([a-z0-9_]+)\.([a-z0-9_]+)", text):
+            child = (MODULES / name / parsed["module"][call]["source"]).resolve().relative_to(MODULES)
+            assert output in module(str(child))["output"], f"{path.name}: module.{call}.{output} is not an output"

@@ -188,8 +188,8 @@ def test_dast_role_may_send_only_the_scan_document_to_the_scanner() -> None:
     send = [s for s in policy_statements(doc) if "ssm:SendCommand" in s["actions"]]
     assert len(send) == 1
     assert sorted(send[0]["resources"]) == [
-        "${local.arn_prefix}:ec2:${var.region}:${local.account_id}:instance/${var.zap_instance_id}",
-        "${local.arn_prefix}:ssm:${var.region}:${local.account_id}:document/${var.zap_document_name}",
+        "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:instance/${var.zap_instance_id}",
+        "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:document/${var.zap_document_name}",
     ]
     for _, other, statement in all_statements():
         if other != "dast":
@@ -204,7 +204,7 @@ def test_importer_role_matches_the_lambda_contract() -> None:
     decrypt = by_action["kms:Decrypt"]
     assert decrypt["actions"] == ["kms:Decrypt"] and decrypt["resources"] == ["${var.kms_key_arn}"]
     assert decrypt["condition"][0]["variable"] == "kms:ViaService"
-    assert decrypt["condition"][0]["values"] == ["s3.${var.region}.amazonaws.com"]
+    assert decrypt["condition"][0]["values"] == ["s3.${local.region}.amazonaws.com"]
     assert by_action["securityhub:BatchImportFindings"]["resources"] == ["${local.product_arn}"]
     assert by_action["securityhub:BatchUpdateFindings"]["resources"] == ["${local.hub_arn}"]
     assert by_action["securityhub:GetFindings"]["resources"] == ["${local.hub_arn}"]

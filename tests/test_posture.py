@@ -133,6 +133,14 @@ def test_expected_state_passes_then_each_break_is_reported(aws: str) -> None:
     assert broken["guardduty.enabled"].resource == ids["detector"]
 
 
+def test_a_web_acl_with_nothing_declared_to_protect_is_not_a_finding(aws: str) -> None:
+    # dev before the application exists (waf input alb_arn unset): the state holds no association.
+    ids = provision_expected()
+    checks = by_id(check_posture(make_spec(*SECURITY_COMPONENTS), outputs_for(ids), []))
+    assert checks["waf.associated"].status == "ok"
+    assert checks["waf.associated"].message == "no protected resource declared (waf input alb_arn)"
+
+
 def test_weak_opensearch_domain_found_by_name(aws: str) -> None:
     aws_client("opensearch").create_domain(
         DomainName="fx-dev-os",

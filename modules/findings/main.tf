@@ -2,14 +2,17 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 locals {
   account_id    = data.aws_caller_identity.current.account_id
   partition     = data.aws_partition.current.partition
+  region        = data.aws_region.current.name
   function_name = "${var.name_prefix}-findings-importer"
   # Report keys are <tool>/<repository>/<branch>/<build_id>/<file>.json; only these prefixes reach the importer.
   tools       = ["dependency-check", "sonarqube", "zap"]
-  product_arn = "arn:${local.partition}:securityhub:${var.region}:${local.account_id}:product/${local.account_id}/default"
-  hub_arn     = "arn:${local.partition}:securityhub:${var.region}:${local.account_id}:hub/default"
+  product_arn = "arn:${local.partition}:securityhub:${local.region}:${local.account_id}:product/${local.account_id}/default"
+  hub_arn     = "arn:${local.partition}:securityhub:${local.region}:${local.account_id}:hub/default"
 }
 
 # --- Security Hub --------------------------------------------------------------------------------------------
@@ -25,7 +28,7 @@ resource "aws_securityhub_account" "this" {
 resource "aws_securityhub_standards_subscription" "foundational" {
   count = var.enable_foundational_standard ? 1 : 0
 
-  standards_arn = "arn:${local.partition}:securityhub:${var.region}::standards/aws-foundational-security-best-practices/v/1.0.0"
+  standards_arn = "arn:${local.partition}:securityhub:${local.region}::standards/aws-foundational-security-best-practices/v/1.0.0"
 
   depends_on = [aws_securityhub_account.this]
 }
@@ -35,7 +38,7 @@ resource "aws_securityhub_standards_subscription" "foundational" {
 module "report_bucket" {
   source = "../secure_bucket"
 
-  name                 = "${var.name_prefix}-reports-${local.account_id}-${var.region}"
+  name                 = "${var.name_prefix}-reports-${local.account_id}-${local.region}"
   kms_key_arn          = var.kms_key_arn
   access_log_bucket_id = var.access_log_bucket_id
   force_destroy        = var.force_destroy
@@ -61,7 +64,7 @@ data "aws_iam_policy_document" "importer" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["s3.${var.region}.amazonaws.com"]
+      values   = ["s3.${local.region}.amazonaws.com"]
     }
   }
 

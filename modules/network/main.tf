@@ -2,19 +2,22 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 # An explicit zone allowlist keeps subnet placement stable when AWS adds a zone to the region.
 data "aws_availability_zones" "available" {
   state = "available"
 
   filter {
     name   = "zone-name"
-    values = [for suffix in var.availability_zone_suffixes : "${var.region}${suffix}"]
+    values = [for suffix in var.availability_zone_suffixes : "${local.region}${suffix}"]
   }
 }
 
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
   azs        = data.aws_availability_zones.available.names
   nat        = var.egress_mode == "nat"
 
@@ -144,7 +147,7 @@ resource "aws_route_table_association" "private" {
 
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
-  service_name      = "com.amazonaws.${var.region}.s3"
+  service_name      = "com.amazonaws.${local.region}.s3"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = aws_route_table.private[*].id
 
@@ -174,7 +177,7 @@ resource "aws_vpc_endpoint" "interface" {
   for_each = toset(var.interface_endpoints)
 
   vpc_id              = aws_vpc.this.id
-  service_name        = "com.amazonaws.${var.region}.${each.value}"
+  service_name        = "com.amazonaws.${local.region}.${each.value}"
   vpc_endpoint_type   = "Interface"
   private_dns_enabled = true
   subnet_ids          = local.endpoint_subnet_ids
@@ -211,7 +214,7 @@ data "aws_iam_policy_document" "flow_logs_assume" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = ["arn:${local.partition}:ec2:${var.region}:${local.account_id}:vpc-flow-log/*"]
+      values   = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:vpc-flow-log/*"]
     }
   }
 }

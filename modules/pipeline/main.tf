@@ -2,9 +2,12 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 locals {
   account_id    = data.aws_caller_identity.current.account_id
   partition     = data.aws_partition.current.partition
+  region        = data.aws_region.current.name
   pipeline_name = "${var.name_prefix}-devsecops"
   codecommit    = var.source_provider == "CodeCommit"
   arn_prefix    = "arn:${local.partition}"
@@ -111,8 +114,8 @@ locals {
     { stage = "DAST", action = "ZAP", project = "dast", category = "Test", outputs = null },
   ]
 
-  subnet_arns = [for s in var.subnet_ids : "${local.arn_prefix}:ec2:${var.region}:${local.account_id}:subnet/${s}"]
-  source_arn = local.codecommit ? "${local.arn_prefix}:codecommit:${var.region}:${local.account_id}:${var.repository}" : (
+  subnet_arns = [for s in var.subnet_ids : "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:subnet/${s}"]
+  source_arn = local.codecommit ? "${local.arn_prefix}:codecommit:${local.region}:${local.account_id}:${var.repository}" : (
     local.connection_given ? var.connection_arn : null
   )
 }
@@ -122,7 +125,7 @@ locals {
 module "artifacts" {
   source = "../secure_bucket"
 
-  name                 = "${var.name_prefix}-artifacts-${local.account_id}-${var.region}"
+  name                 = "${var.name_prefix}-artifacts-${local.account_id}-${local.region}"
   kms_key_arn          = var.kms_key_arn
   access_log_bucket_id = var.access_log_bucket_id
   force_destroy        = var.force_destroy
@@ -168,7 +171,7 @@ data "aws_iam_policy_document" "assume" {
   for_each = {
     codebuild    = null
     codepipeline = null
-    events       = "${local.arn_prefix}:events:${var.region}:${local.account_id}:rule/${local.pipeline_name}-source"
+    events       = "${local.arn_prefix}:events:${local.region}:${local.account_id}:rule/${local.pipeline_name}-source"
   }
 
   statement {
@@ -251,22 +254,22 @@ data "aws_iam_policy_document" "codebuild_common" {
     sid     = "CreateEniInOwnSubnets"
     actions = ["ec2:CreateNetworkInterface"]
     resources = concat(
-      ["${local.arn_prefix}:ec2:${var.region}:${local.account_id}:network-interface/*"],
+      ["${local.arn_prefix}:ec2:${local.region}:${local.account_id}:network-interface/*"],
       local.subnet_arns,
-      ["${local.arn_prefix}:ec2:${var.region}:${local.account_id}:security-group/${aws_security_group.codebuild.id}"],
+      ["${local.arn_prefix}:ec2:${local.region}:${local.account_id}:security-group/${aws_security_group.codebuild.id}"],
     )
   }
 
   statement {
     sid       = "DeleteEni"
     actions   = ["ec2:DeleteNetworkInterface"]
-    resources = ["${local.arn_prefix}:ec2:${var.region}:${local.account_id}:network-interface/*"]
+    resources = ["${local.arn_prefix}:ec2:${local.region}:${local.account_id}:network-interface/*"]
   }
 
   statement {
     sid       = "AuthorizeCodeBuildOnEni"
     actions   = ["ec2:CreateNetworkInterfacePermission"]
-    resources = ["${local.arn_prefix}:ec2:${var.region}:${local.account_id}:network-interface/*"]
+    resources = ["${local.arn_prefix}:ec2:${local.region}:${local.account_id}:network-interface/*"]
 
     condition {
       test     = "StringEquals"
@@ -299,7 +302,7 @@ data "aws_iam_policy_document" "codebuild_common" {
       actions = ["ssm:GetParameters"]
       resources = [
         for name in values(each.value.secrets) :
-        "${local.arn_prefix}:ssm:${var.region}:${local.account_id}:parameter/${trimprefix(name, "/")}"
+        "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(name, "/")}"
       ]
     }
   }
@@ -311,8 +314,8 @@ data "aws_iam_policy_document" "dast" {
     sid     = "RunZapDocumentOnScanner"
     actions = ["ssm:SendCommand"]
     resources = [
-      "${local.arn_prefix}:ec2:${var.region}:${local.account_id}:instance/${var.zap_instance_id}",
-      "${local.arn_prefix}:ssm:${var.region}:${local.account_id}:document/${var.zap_document_name}",
+      "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:instance/${var.zap_instance_id}",
+      "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:document/${var.zap_document_name}",
     ]
   }
 

@@ -8,16 +8,6 @@ variable "name_prefix" {
   }
 }
 
-variable "region" {
-  description = "AWS region of the pipeline (scopes ARNs in the IAM policies)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
-    error_message = "The region must look like an AWS region name, e.g. eu-west-1."
-  }
-}
-
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)

@@ -2,9 +2,12 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
 }
 
 # The key policy lets the account administer the key through IAM (roles get key use only through their own
@@ -50,12 +53,12 @@ locals {
       {
         Sid       = "CloudWatchLogsEncryptsLogGroups"
         Effect    = "Allow"
-        Principal = { Service = "logs.${var.region}.amazonaws.com" }
+        Principal = { Service = "logs.${local.region}.amazonaws.com" }
         Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
         Resource  = "*"
         Condition = {
           ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*"
+            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
           }
         }
       },
@@ -68,7 +71,7 @@ locals {
         Condition = {
           StringEquals = local.source_account
           ArnLike = {
-            "aws:SourceArn" = "arn:${local.partition}:guardduty:${var.region}:${local.account_id}:detector/*"
+            "aws:SourceArn" = "arn:${local.partition}:guardduty:${local.region}:${local.account_id}:detector/*"
           }
         }
       },
@@ -81,7 +84,7 @@ locals {
         Resource  = "*"
         Condition = {
           StringEquals = {
-            "kms:ViaService" = "sns.${var.region}.amazonaws.com"
+            "kms:ViaService" = "sns.${local.region}.amazonaws.com"
           }
         }
       },
@@ -105,7 +108,7 @@ resource "aws_kms_alias" "this" {
 module "access_logs" {
   source = "../secure_bucket"
 
-  name                 = "${var.name_prefix}-access-logs-${local.account_id}-${var.region}"
+  name                 = "${var.name_prefix}-access-logs-${local.account_id}-${local.region}"
   kms_key_arn          = aws_kms_key.this.arn
   is_access_log_bucket = true
   force_destroy        = var.force_destroy
@@ -134,6 +137,14 @@ data "aws_iam_policy_document" "alerts" {
     principals {
       type        = "AWS"
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+
+    # Principals of this account only, stated as a condition too (Checkov CKV_AWS_385 reads the root principal
+    # of the resolved plan as possible cross-account access unless a condition bounds it).
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalAccount"
+      values   = [local.account_id]
     }
   }
 

@@ -8,11 +8,6 @@ variable "name_prefix" {
   }
 }
 
-variable "region" {
-  description = "Stack region (global); CLOUDFRONT scope requires us-east-1."
-  type        = string
-}
-
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)

@@ -2,6 +2,8 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 data "aws_ssm_parameter" "al2023" {
   name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 }
@@ -9,6 +11,7 @@ data "aws_ssm_parameter" "al2023" {
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
   # The public AMI parameter is a plain String, so its insecure_value is not a secret.
   ami_id = var.ami_id != null ? var.ami_id : data.aws_ssm_parameter.al2023.insecure_value
 
@@ -77,7 +80,7 @@ data "aws_iam_policy_document" "instance" {
   statement {
     sid       = "SsmAgentRegistersItself"
     actions   = ["ssm:UpdateInstanceInformation"]
-    resources = ["arn:${local.partition}:ec2:${var.region}:${local.account_id}:instance/*"]
+    resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:instance/*"]
   }
 
   # These message-channel actions support no resource-level scoping (resource "*" is the only form).
@@ -112,7 +115,7 @@ data "aws_iam_policy_document" "instance" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["s3.${var.region}.amazonaws.com"]
+      values   = ["s3.${local.region}.amazonaws.com"]
     }
   }
 }
@@ -219,7 +222,7 @@ resource "aws_ssm_document" "scan" {
               "COMMIT_ID='{{ Commit }}'",
               "MAX_MINUTES=${var.scan_timeout_minutes}",
               "REPORT_BUCKET='${var.report_bucket_id}'",
-              "AWS_REGION='${var.region}'",
+              "AWS_REGION='${local.region}'",
             ],
             split("\n", chomp(file("${path.module}/scripts/zap_scan.sh"))),
           )

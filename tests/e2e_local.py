@@ -35,6 +35,7 @@ def build_project(root: Path, *, standin: bool) -> Path:
     """A copy of the repo's modules and environments; `localci` = `local` with the OpenSearch stand-in."""
     shutil.copytree(REPO / "modules", root / "modules")
     shutil.copytree(REPO / "environments", root / "environments")
+    shutil.copytree(REPO / "rules", root / "rules")  # the detection catalogue the OpenSearch content compiles
     spec = yaml.safe_load((REPO / "environments" / "local.yaml").read_text())
     spec["name_prefix"] = "dso-lci"
     if standin:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from provisioner.validate import SCHEMA_FILE, load_provider_schema, validate_files
+from provisioner.provider_schema import SCHEMA_FILE, load_provider_schema
+from provisioner.validate import validate_files
 
 REPO = Path(__file__).resolve().parent.parent
 MODULES = REPO / "modules"

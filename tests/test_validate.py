@@ -9,14 +9,8 @@ from pathlib import Path
 import pytest
 
 from provisioner.errors import InputError
-from provisioner.validate import (
-    SCHEMA_FILE,
-    Diagnostic,
-    constraint_allows,
-    load_provider_schema,
-    validate_files,
-    validate_tree,
-)
+from provisioner.provider_schema import SCHEMA_FILE, constraint_allows, load_provider_schema
+from provisioner.validate import Diagnostic, validate_files, validate_tree
 
 MODULE = Path(__file__).resolve().parent / "data" / "validate" / "module"
 WAF_HEADER = 'resource "aws_wafv2_web_acl" "this"'
@@ -307,7 +301,7 @@ def test_a_resource_only_5x_has_fails_against_625(tmp_path: Path) -> None:
 
 
 def test_second_schema_is_the_real_5100_provider() -> None:
-    from provisioner.validate import SECOND_SCHEMA_FILE
+    from provisioner.provider_schema import SECOND_SCHEMA_FILE
 
     schema = load_provider_schema(SECOND_SCHEMA_FILE)
     assert schema.version == "5.100.0"

@@ -23,13 +23,14 @@ locals {
 
 # ---------------------------------------------------------------- quarantine security groups
 
-# No ingress and no egress rule: Terraform removes the default allow-all egress rule AWS adds.
+# No ingress and no egress rule: Terraform removes the default allow-all egress rule AWS adds. `count`, not
+# for_each: the VPC ids come from the network module and are unknown until it is applied, their number is not.
 resource "aws_security_group" "quarantine" {
-  for_each = toset(var.quarantine_vpc_ids)
+  count = length(var.quarantine_vpc_ids)
 
-  name        = "${var.name_prefix}-quarantine-${each.value}"
+  name        = "${var.name_prefix}-quarantine-${count.index}"
   description = "GuardDuty response quarantine: no inbound or outbound rules; network interfaces of isolated instances"
-  vpc_id      = each.value
+  vpc_id      = var.quarantine_vpc_ids[count.index]
   tags        = merge(var.tags, { Name = "${var.name_prefix}-quarantine" })
 }
 
@@ -172,7 +173,7 @@ module "function" {
   package       = var.package
   environment_variables = {
     RESPONSE_POLICY    = jsonencode(var.policy)
-    QUARANTINE_GROUPS  = jsonencode({ for vpc, sg in aws_security_group.quarantine : vpc => sg.id })
+    QUARANTINE_GROUPS  = jsonencode(zipmap(var.quarantine_vpc_ids, aws_security_group.quarantine[*].id))
     ALERT_TOPIC_ARN    = var.alerts_topic_arn
     BLOCKED_IP_SET_ARN = var.blocked_ip_set_arn
     OWN_ROLE_NAME      = local.own_role_name

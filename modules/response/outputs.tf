@@ -10,7 +10,7 @@ output "role_arn" {
 
 output "quarantine_security_group_ids" {
   description = "Quarantine security group (no rules) per VPC id."
-  value       = { for vpc, sg in aws_security_group.quarantine : vpc => sg.id }
+  value       = zipmap(var.quarantine_vpc_ids, aws_security_group.quarantine[*].id)
 }
 
 output "findings_rule_arn" {

@@ -119,6 +119,15 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
     agent = rec.get("userAgent")
     if isinstance(agent, str):
         doc["user_agent"] = {"original": clip(agent, _MAX_TEXT)}
+    user = _user(identity, issuer)
+    if user:
+        doc["user"] = user
+    doc["aws"] = {"cloudtrail": _aws_fields(rec, identity, session, issuer)}
+    return doc
+
+
+def _user(identity: dict[str, Any], issuer: dict[str, Any]) -> dict[str, Any]:
+    """ECS `user`: the name from the identity, its session issuer or the ARN's last segment; the principal id."""
     user_name = identity.get("userName") or issuer.get("userName")
     arn = identity.get("arn")
     if not user_name and isinstance(arn, str) and "/" in arn:
@@ -128,10 +137,7 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
         user["name"] = user_name
     if identity.get("principalId"):
         user["id"] = identity["principalId"]
-    if user:
-        doc["user"] = user
-    doc["aws"] = {"cloudtrail": _aws_fields(rec, identity, session, issuer)}
-    return doc
+    return user
 
 
 _SCALAR_FIELDS = {
@@ -170,6 +176,29 @@ def _severity_counts(findings: Any) -> dict[str, int]:
     return out
 
 
+_IDENTITY_FIELDS = (("type", "type"), ("arn", "arn"), ("accessKeyId", "access_key_id"), ("invokedBy", "invoked_by"))
+_ISSUER_FIELDS = (("type", "type"), ("arn", "arn"), ("principalId", "principal_id"), ("accountId", "account_id"))
+
+
+def _user_identity(identity: dict[str, Any], session: dict[str, Any], issuer: dict[str, Any]) -> dict[str, Any]:
+    """`aws.cloudtrail.user_identity`: the identity's own fields and, for an assumed role, its session context."""
+    ui: dict[str, Any] = {}
+    for key, name in _IDENTITY_FIELDS:
+        if identity.get(key):
+            ui[name] = identity[key]
+    if session:
+        attributes = session.get("attributes") or {}
+        ctx: dict[str, Any] = {}
+        if "mfaAuthenticated" in attributes:
+            ctx["mfa_authenticated"] = attributes["mfaAuthenticated"]
+        if "creationDate" in attributes:
+            ctx["creation_date"] = attributes["creationDate"]
+        if issuer:
+            ctx["session_issuer"] = {name: issuer[key] for key, name in _ISSUER_FIELDS if issuer.get(key)}
+        ui["session_context"] = ctx
+    return ui
+
+
 def _aws_fields(
     rec: dict[str, Any], identity: dict[str, Any], session: dict[str, Any], issuer: dict[str, Any]
 ) -> dict[str, Any]:
@@ -181,34 +210,7 @@ def _aws_fields(
             out[name] = value
     if isinstance(rec.get("errorMessage"), str):
         out["error_message"] = clip(rec["errorMessage"], _MAX_TEXT)
-    ui: dict[str, Any] = {}
-    for key, name in (
-        ("type", "type"),
-        ("arn", "arn"),
-        ("accessKeyId", "access_key_id"),
-        ("invokedBy", "invoked_by"),
-    ):
-        if identity.get(key):
-            ui[name] = identity[key]
-    if session:
-        attributes = session.get("attributes") or {}
-        ctx: dict[str, Any] = {}
-        if "mfaAuthenticated" in attributes:
-            ctx["mfa_authenticated"] = attributes["mfaAuthenticated"]
-        if "creationDate" in attributes:
-            ctx["creation_date"] = attributes["creationDate"]
-        if issuer:
-            ctx["session_issuer"] = {
-                k2: issuer[k1]
-                for k1, k2 in (
-                    ("type", "type"),
-                    ("arn", "arn"),
-                    ("principalId", "principal_id"),
-                    ("accountId", "account_id"),
-                )
-                if issuer.get(k1)
-            }
-        ui["session_context"] = ctx
+    ui = _user_identity(identity, session, issuer)
     if ui:
         out["user_identity"] = ui
     for key, name in _OBJECT_FIELDS:

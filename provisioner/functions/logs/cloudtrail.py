@@ -122,7 +122,7 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
     user = _user(identity, issuer)
     if user:
         doc["user"] = user
-    doc["aws"] = {"cloudtrail": _aws_fields(rec, identity, session, issuer)}
+    doc["aws"] = {"cloudtrail": _aws_fields(rec, identity, session, issuer, response)}
     return doc
 
 
@@ -135,8 +135,9 @@ def _user(identity: dict[str, Any], issuer: dict[str, Any]) -> dict[str, Any]:
     user: dict[str, Any] = {}
     if user_name:
         user["name"] = user_name
-    if identity.get("principalId"):
-        user["id"] = identity["principalId"]
+    principal = identity.get("principalId")
+    if principal:
+        user["id"] = principal
     return user
 
 
@@ -184,8 +185,9 @@ def _user_identity(identity: dict[str, Any], session: dict[str, Any], issuer: di
     """`aws.cloudtrail.user_identity`: the identity's own fields and, for an assumed role, its session context."""
     ui: dict[str, Any] = {}
     for key, name in _IDENTITY_FIELDS:
-        if identity.get(key):
-            ui[name] = identity[key]
+        value = identity.get(key)
+        if value:
+            ui[name] = value
     if session:
         attributes = session.get("attributes") or {}
         ctx: dict[str, Any] = {}
@@ -194,15 +196,16 @@ def _user_identity(identity: dict[str, Any], session: dict[str, Any], issuer: di
         if "creationDate" in attributes:
             ctx["creation_date"] = attributes["creationDate"]
         if issuer:
-            ctx["session_issuer"] = {name: issuer[key] for key, name in _ISSUER_FIELDS if issuer.get(key)}
+            ctx["session_issuer"] = {name: value for key, name in _ISSUER_FIELDS if (value := issuer.get(key))}
         ui["session_context"] = ctx
     return ui
 
 
 def _aws_fields(
-    rec: dict[str, Any], identity: dict[str, Any], session: dict[str, Any], issuer: dict[str, Any]
+    rec: dict[str, Any], identity: dict[str, Any], session: dict[str, Any], issuer: dict[str, Any], response: Any
 ) -> dict[str, Any]:
-    # One pass over the record's own keys (usually fewer than the names we look for): hot path.
+    # Hot path: one pass over the record's own keys (usually fewer than the names we look for), and `response`
+    # is the record's responseElements that normalize already read.
     out: dict[str, Any] = {}
     for key, value in rec.items():
         name = _SCALAR_FIELDS.get(key)
@@ -219,7 +222,6 @@ def _aws_fields(
             # Kept as objects (mapped `flat_object`: every leaf searchable by dotted path, no mapping explosion).
             # A non-object value (CloudTrail sends a string for some calls) is wrapped so the mapping holds.
             out[name] = value if isinstance(value, dict) else {"value": value}
-    response = rec.get("responseElements")
     if isinstance(response, dict) and "imageScanFindings" in response:
         counts = _severity_counts(response["imageScanFindings"])
         if counts:

@@ -167,13 +167,8 @@ def _timespan(value: Any) -> int:
     return int(found.group(1)) * _UNIT[found.group(2)]
 
 
-def _correlation(body: Any, base: list[Rule]) -> tuple[Correlation, str]:
-    if not isinstance(body, dict):
-        raise RuleError("correlation", "must be a map")
-    kind = body.get("type")
-    if kind not in ("event_count", "value_count"):
-        raise RuleError("correlation.type", f"{kind!r} is not supported (event_count, value_count)")
-    refs = body.get("rules")
+def _base_rules(refs: Any, base: list[Rule]) -> tuple[list[str], str]:
+    """The names of the referenced base rules and the one log source they share."""
     if not isinstance(refs, list) or not refs:
         raise RuleError("correlation.rules", "required (names or ids of the base rules)")
     names = []
@@ -185,15 +180,21 @@ def _correlation(body: Any, base: list[Rule]) -> tuple[Correlation, str]:
     sources = {r.source for r in base if r.name in names}
     if len(sources) != 1:
         raise RuleError("correlation.rules", "base rules must share one log source")
-    source = sources.pop()
-    group_by = body.get("group-by", [])
-    if not isinstance(group_by, list) or not group_by or not all(isinstance(g, str) for g in group_by):
+    return names, sources.pop()
+
+
+def _group_by(value: Any, source: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(g, str) for g in value):
         raise RuleError("correlation.group-by", "required: a list of fields (the monitor groups by them)")
-    group_by = [map_field(g, source) for g in group_by]
+    group_by = [map_field(g, source) for g in value]
     for g in group_by:
         if field_type(g) is None:
             raise RuleError("correlation.group-by", f"field {g!r} is not indexed by the {source} normaliser")
-    condition = body.get("condition")
+    return group_by
+
+
+def _condition(condition: Any, kind: str, source: str) -> tuple[str, int, Any]:
+    """(op, threshold, counted field): the field is mapped and checked for value_count, passed through otherwise."""
     if not isinstance(condition, dict):
         raise RuleError("correlation.condition", "required, e.g. {gte: 3}")
     ops = [op for op in condition if op != "field"]
@@ -207,11 +208,23 @@ def _correlation(body: Any, base: list[Rule]) -> tuple[Correlation, str]:
         if not isinstance(value_field, str) or field_type(map_field(value_field, source)) is None:
             raise RuleError("correlation.condition.field", "value_count needs an indexed field to count")
         value_field = map_field(value_field, source)
+    return ops[0], threshold, value_field
+
+
+def _correlation(body: Any, base: list[Rule]) -> tuple[Correlation, str]:
+    if not isinstance(body, dict):
+        raise RuleError("correlation", "must be a map")
+    kind = body.get("type")
+    if kind not in ("event_count", "value_count"):
+        raise RuleError("correlation.type", f"{kind!r} is not supported (event_count, value_count)")
+    names, source = _base_rules(body.get("rules"), base)
+    group_by = _group_by(body.get("group-by", []), source)
+    op, threshold, value_field = _condition(body.get("condition"), kind, source)
     span = _timespan(body.get("timespan"))
     generate = body.get("generate", False)
     if not isinstance(generate, bool):
         raise RuleError("correlation.generate", "must be true or false")
-    return Correlation(kind, tuple(names), tuple(group_by), span, ops[0], threshold, value_field, generate), source
+    return Correlation(kind, tuple(names), tuple(group_by), span, op, threshold, value_field, generate), source
 
 
 def parse_correlation_rule(doc: dict[str, Any], file: str, name: str, base: list[Rule]) -> Rule:

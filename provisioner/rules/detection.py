@@ -160,37 +160,43 @@ def _typed_operand(value: Any, ftype: str, key: str) -> Any:
     return value
 
 
-def _match(value: Any, mods: set[str], ftype: str, key: str, flat: bool = False) -> Match:
-    if value is None:
-        return Match("null", None)
-    if "exists" in mods:
-        if not isinstance(value, bool):
-            raise RuleError(key, "|exists takes true or false")
-        return Match("exists", value)
-    numeric = [m for m in _NUMERIC_OPS if m in mods]
-    if numeric:
-        if ftype != NUMBER:
-            raise RuleError(key, f"|{numeric[0]} needs a numeric field; this one is indexed as {ftype}")
-        return Match(numeric[0], _typed_operand(value, NUMBER, key))
-    if "cidr" in mods:
-        if ftype != IP:
-            raise RuleError(key, "|cidr needs an IP field (source.ip, destination.ip)")
-        try:
-            return Match("cidr", ipaddress.ip_network(str(value), strict=False))
-        except ValueError:
-            raise RuleError(key, f"{value!r} is not a network") from None
-    if "re" in mods:
-        if ftype != KEYWORD:
-            raise RuleError(key, "|re needs a string field")
-        if flat:
-            raise RuleError(key, "|re is not supported on flat_object sub-paths by OpenSearch; use wildcards")
-        if _NON_PORTABLE_RE.search(str(value)):
-            raise RuleError(key, "regular expression uses anchors, (?...) or \\d/\\w/\\s: not portable to OpenSearch")
-        try:
-            compiled = re.compile(str(value), re.IGNORECASE if "i" in mods else 0)
-        except re.error as exc:
-            raise RuleError(key, f"invalid regular expression: {exc}") from None
-        return Match("re", compiled, "i" not in mods)
+def _exists_match(value: Any, key: str) -> Match:
+    if not isinstance(value, bool):
+        raise RuleError(key, "|exists takes true or false")
+    return Match("exists", value)
+
+
+def _numeric_match(value: Any, op: str, ftype: str, key: str) -> Match:
+    if ftype != NUMBER:
+        raise RuleError(key, f"|{op} needs a numeric field; this one is indexed as {ftype}")
+    return Match(op, _typed_operand(value, NUMBER, key))
+
+
+def _cidr_match(value: Any, ftype: str, key: str) -> Match:
+    if ftype != IP:
+        raise RuleError(key, "|cidr needs an IP field (source.ip, destination.ip)")
+    try:
+        return Match("cidr", ipaddress.ip_network(str(value), strict=False))
+    except ValueError:
+        raise RuleError(key, f"{value!r} is not a network") from None
+
+
+def _re_match(value: Any, mods: set[str], ftype: str, key: str, flat: bool) -> Match:
+    if ftype != KEYWORD:
+        raise RuleError(key, "|re needs a string field")
+    if flat:
+        raise RuleError(key, "|re is not supported on flat_object sub-paths by OpenSearch; use wildcards")
+    if _NON_PORTABLE_RE.search(str(value)):
+        raise RuleError(key, "regular expression uses anchors, (?...) or \\d/\\w/\\s: not portable to OpenSearch")
+    try:
+        compiled = re.compile(str(value), re.IGNORECASE if "i" in mods else 0)
+    except re.error as exc:
+        raise RuleError(key, f"invalid regular expression: {exc}") from None
+    return Match("re", compiled, "i" not in mods)
+
+
+def _value_match(value: Any, mods: set[str], ftype: str, key: str) -> Match:
+    """No operator modifier: equality on typed fields, string/wildcard matching on keyword fields."""
     if ftype != KEYWORD:
         if mods & set(_STRING_MODS):
             raise RuleError(key, f"string modifiers need a string field; this one is indexed as {ftype}")
@@ -199,6 +205,22 @@ def _match(value: Any, mods: set[str], ftype: str, key: str, flat: bool = False)
         raise RuleError(key, "a value must be a string, number, boolean or null")
     text = ("true" if value else "false") if isinstance(value, bool) else str(value)
     return _string_match(text, mods, "cased" in mods)
+
+
+def _match(value: Any, mods: set[str], ftype: str, key: str, flat: bool = False) -> Match:
+    """One value under its modifiers; the operator families are exclusive, tried in this order."""
+    if value is None:
+        return Match("null", None)
+    if "exists" in mods:
+        return _exists_match(value, key)
+    numeric = [m for m in _NUMERIC_OPS if m in mods]
+    if numeric:
+        return _numeric_match(value, numeric[0], ftype, key)
+    if "cidr" in mods:
+        return _cidr_match(value, ftype, key)
+    if "re" in mods:
+        return _re_match(value, mods, ftype, key, flat)
+    return _value_match(value, mods, ftype, key)
 
 
 Placeholders = Mapping[str, Sequence[str]]

@@ -119,6 +119,15 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
     agent = rec.get("userAgent")
     if isinstance(agent, str):
         doc["user_agent"] = {"original": clip(agent, _MAX_TEXT)}
+    user = _user(identity, issuer)
+    if user:
+        doc["user"] = user
+    doc["aws"] = {"cloudtrail": _aws_fields(rec, identity, session, issuer, response)}
+    return doc
+
+
+def _user(identity: dict[str, Any], issuer: dict[str, Any]) -> dict[str, Any]:
+    """ECS `user`: the name from the identity, its session issuer or the ARN's last segment; the principal id."""
     user_name = identity.get("userName") or issuer.get("userName")
     arn = identity.get("arn")
     if not user_name and isinstance(arn, str) and "/" in arn:
@@ -126,12 +135,10 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
     user: dict[str, Any] = {}
     if user_name:
         user["name"] = user_name
-    if identity.get("principalId"):
-        user["id"] = identity["principalId"]
-    if user:
-        doc["user"] = user
-    doc["aws"] = {"cloudtrail": _aws_fields(rec, identity, session, issuer)}
-    return doc
+    principal = identity.get("principalId")
+    if principal:
+        user["id"] = principal
+    return user
 
 
 _SCALAR_FIELDS = {
@@ -170,26 +177,17 @@ def _severity_counts(findings: Any) -> dict[str, int]:
     return out
 
 
-def _aws_fields(
-    rec: dict[str, Any], identity: dict[str, Any], session: dict[str, Any], issuer: dict[str, Any]
-) -> dict[str, Any]:
-    # One pass over the record's own keys (usually fewer than the names we look for): hot path.
-    out: dict[str, Any] = {}
-    for key, value in rec.items():
-        name = _SCALAR_FIELDS.get(key)
-        if name is not None and value is not None:
-            out[name] = value
-    if isinstance(rec.get("errorMessage"), str):
-        out["error_message"] = clip(rec["errorMessage"], _MAX_TEXT)
+_IDENTITY_FIELDS = (("type", "type"), ("arn", "arn"), ("accessKeyId", "access_key_id"), ("invokedBy", "invoked_by"))
+_ISSUER_FIELDS = (("type", "type"), ("arn", "arn"), ("principalId", "principal_id"), ("accountId", "account_id"))
+
+
+def _user_identity(identity: dict[str, Any], session: dict[str, Any], issuer: dict[str, Any]) -> dict[str, Any]:
+    """`aws.cloudtrail.user_identity`: the identity's own fields and, for an assumed role, its session context."""
     ui: dict[str, Any] = {}
-    for key, name in (
-        ("type", "type"),
-        ("arn", "arn"),
-        ("accessKeyId", "access_key_id"),
-        ("invokedBy", "invoked_by"),
-    ):
-        if identity.get(key):
-            ui[name] = identity[key]
+    for key, name in _IDENTITY_FIELDS:
+        value = identity.get(key)
+        if value:
+            ui[name] = value
     if session:
         attributes = session.get("attributes") or {}
         ctx: dict[str, Any] = {}
@@ -198,17 +196,24 @@ def _aws_fields(
         if "creationDate" in attributes:
             ctx["creation_date"] = attributes["creationDate"]
         if issuer:
-            ctx["session_issuer"] = {
-                k2: issuer[k1]
-                for k1, k2 in (
-                    ("type", "type"),
-                    ("arn", "arn"),
-                    ("principalId", "principal_id"),
-                    ("accountId", "account_id"),
-                )
-                if issuer.get(k1)
-            }
+            ctx["session_issuer"] = {name: value for key, name in _ISSUER_FIELDS if (value := issuer.get(key))}
         ui["session_context"] = ctx
+    return ui
+
+
+def _aws_fields(
+    rec: dict[str, Any], identity: dict[str, Any], session: dict[str, Any], issuer: dict[str, Any], response: Any
+) -> dict[str, Any]:
+    # Hot path: one pass over the record's own keys (usually fewer than the names we look for), and `response`
+    # is the record's responseElements that normalize already read.
+    out: dict[str, Any] = {}
+    for key, value in rec.items():
+        name = _SCALAR_FIELDS.get(key)
+        if name is not None and value is not None:
+            out[name] = value
+    if isinstance(rec.get("errorMessage"), str):
+        out["error_message"] = clip(rec["errorMessage"], _MAX_TEXT)
+    ui = _user_identity(identity, session, issuer)
     if ui:
         out["user_identity"] = ui
     for key, name in _OBJECT_FIELDS:
@@ -217,7 +222,6 @@ def _aws_fields(
             # Kept as objects (mapped `flat_object`: every leaf searchable by dotted path, no mapping explosion).
             # A non-object value (CloudTrail sends a string for some calls) is wrapped so the mapping holds.
             out[name] = value if isinstance(value, dict) else {"value": value}
-    response = rec.get("responseElements")
     if isinstance(response, dict) and "imageScanFindings" in response:
         counts = _severity_counts(response["imageScanFindings"])
         if counts:

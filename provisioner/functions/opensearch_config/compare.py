@@ -66,37 +66,49 @@ def _expand_range(want: dict[str, Any], have: dict[str, Any]) -> dict[str, Any]:
 
 def differences(want: Any, have: Any, path: str = "") -> list[str]:
     """Paths (`a.b[2].c: reason`) where `have` does not hold `want`; empty when it does."""
-    where = path or "(root)"
     if isinstance(want, dict):
-        if not isinstance(have, dict):
-            return [f"{where}: expected an object, found {_short(have)}"]
-        want = _expand_range(want, have)
-        found: list[str] = []
-        for key, value in want.items():
-            sub = f"{path}.{key}" if path else key
-            if key not in have:
-                if value not in (None, "", [], {}):
-                    found.append(f"{sub}: missing")
-                continue
-            found.extend(differences(value, have[key], sub))
-        return found
+        return _dict_differences(want, have, path)
     if isinstance(want, list):
-        if not isinstance(have, list) or len(have) != len(want):
-            return [f"{where}: expected {_short(want)}, found {_short(have)}"]
-        return [d for i, (w, h) in enumerate(zip(want, have, strict=True)) for d in differences(w, h, f"{path}[{i}]")]
+        return _list_differences(want, have, path)
+    return _value_differences(want, have, path)
+
+
+def _dict_differences(want: dict[str, Any], have: Any, path: str) -> list[str]:
+    if not isinstance(have, dict):
+        return [f"{path or '(root)'}: expected an object, found {_short(have)}"]
+    want = _expand_range(want, have)
+    found: list[str] = []
+    for key, value in want.items():
+        sub = f"{path}.{key}" if path else key
+        if key not in have:
+            if value not in (None, "", [], {}):
+                found.append(f"{sub}: missing")
+            continue
+        found.extend(differences(value, have[key], sub))
+    return found
+
+
+def _list_differences(want: list[Any], have: Any, path: str) -> list[str]:
+    if not isinstance(have, list) or len(have) != len(want):
+        return [f"{path or '(root)'}: expected {_short(want)}, found {_short(have)}"]
+    return [d for i, (w, h) in enumerate(zip(want, have, strict=True)) for d in differences(w, h, f"{path}[{i}]")]
+
+
+def _value_differences(want: Any, have: Any, path: str) -> list[str]:
+    """A scalar `want`: compared as JSON when both are JSON text, through a query shorthand, else as a value."""
     if isinstance(want, str) and isinstance(have, str) and want != have:
         # Dashboards keeps JSON inside strings (visState, panelsJSON) and may migrate them on save.
         parsed = _json_text(want), _json_text(have)
         if parsed[0] is not None and parsed[1] is not None:
             return differences(parsed[0], parsed[1], path)
-    if isinstance(have, dict) and not isinstance(want, dict):
+    if isinstance(have, dict):
         # Query shorthand expanded by OpenSearch: {"term": {"f": "x"}} comes back as {"f": {"value": "x"}}.
         for key in ("value", "query"):
             if key in have:
                 return differences(want, have[key], path)
     if _scalar_equal(want, have):
         return []
-    return [f"{where}: expected {_short(want)}, found {_short(have)}"]
+    return [f"{path or '(root)'}: expected {_short(want)}, found {_short(have)}"]
 
 
 def _json_text(text: str) -> Any:

@@ -11,7 +11,7 @@ Like lifecycle, nothing here prints: the operator is reached through `UI`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -246,7 +246,6 @@ def reap(
     """Tear down every ephemeral instance past its expiry (a dry run unless `yes`); one failure does not stop
     the others. Raises ProvisionError at the end when any instance (or record store) failed."""
     found = instances.discover(project)
-    records = {r.workspace: r for r in found.records}
     now = instances.utcnow()
     result = ReapResult(
         expired=[r for r in found.records if r.expired(now)],
@@ -256,38 +255,53 @@ def reap(
     for problem in found.problems:
         ui.error(f"cannot read instance records: {problem}")
         result.failed[f"record store #{len(result.failed) + 1}"] = problem
-
-    ui.step(f"Reap: {len(result.expired)} of {len(records)} ephemeral instance(s) past their expiry")
-    for record in result.active:
-        left = _hours(record.expires_at - now)
-        ui.info(f"  keep     {record.workspace:<28} expires {_iso(record)} (in {left})")
-    for record in result.expired:
-        verb = "expired " if yes else "would go"
-        ago = _hours(now - record.expires_at)
-        ui.info(f"  {verb} {record.workspace:<28} expired {_iso(record)} ({ago} ago)")
+    _list_instances(result, len(found.records), now, ui)
     if not yes:
         ui.info("dry run: nothing was destroyed; `provision reap --yes` tears the expired instances down")
-    else:
-        for record in result.expired:
-            ui.step(f"Reaping {record.workspace}")
-            try:
-                ws = Workspace(project, _stamped(project, record), ui, plugin_dir)
-                if instances.load(project, record.env, record.name) is None:
-                    instances.save(project, record)  # found only in the state bucket
-                down(ws, yes=True, sweep=sweep)
-            except Interrupted:
-                raise
-            except ProvisionError as exc:
-                ui.error(f"{record.workspace}: {exc.message}")
-                result.failed[record.workspace] = exc.message
-            else:
-                result.destroyed.append(record.workspace)
+    for record in result.expired if yes else ():
+        failure = _reap_one(project, record, sweep=sweep, plugin_dir=plugin_dir, ui=ui)
+        if failure is None:
+            result.destroyed.append(record.workspace)
+        else:
+            result.failed[record.workspace] = failure
+    _summary(result, ui)
+    return result
 
+
+def _list_instances(result: ReapResult, total: int, now: datetime, ui: UI) -> None:
+    ui.step(f"Reap: {len(result.expired)} of {total} ephemeral instance(s) past their expiry")
+    for record in result.active:
+        ui.info(f"  keep     {record.workspace:<28} expires {_iso(record)} (in {_hours(record.expires_at - now)})")
+    verb = "would go" if result.dry_run else "expired "
+    for record in result.expired:
+        ui.info(f"  {verb} {record.workspace:<28} expired {_iso(record)} ({_hours(now - record.expires_at)} ago)")
+
+
+def _reap_one(
+    project: Project, record: instances.Instance, *, sweep: bool, plugin_dir: Path | None, ui: UI
+) -> str | None:
+    """Tear one expired instance down; the failure's message, or None."""
+    ui.step(f"Reaping {record.workspace}")
+    try:
+        ws = Workspace(project, _stamped(project, record), ui, plugin_dir)
+        if instances.load(project, record.env, record.name) is None:
+            instances.save(project, record)  # found only in the state bucket
+        down(ws, yes=True, sweep=sweep)
+    except Interrupted:
+        raise
+    except ProvisionError as exc:
+        ui.error(f"{record.workspace}: {exc.message}")
+        return exc.message
+    return None
+
+
+def _summary(result: ReapResult, ui: UI) -> None:
+    """The closing count; raises when anything failed, after the others were handled."""
     ui.step("Reap summary")
     counts = (
-        [f"{len(result.destroyed)} destroyed", f"{len(result.failed)} failed"]
-        if yes
-        else [f"{len(result.expired)} to destroy (dry run)", f"{len(result.failed)} failed"]
+        [f"{len(result.expired)} to destroy (dry run)", f"{len(result.failed)} failed"]
+        if result.dry_run
+        else [f"{len(result.destroyed)} destroyed", f"{len(result.failed)} failed"]
     )
     ui.info("  " + ", ".join([*counts, f"{len(result.active)} not expired"]))
     if result.failed:
@@ -296,7 +310,6 @@ def reap(
             f"reap: {len(result.failed)} failure(s): {names}",
             hint="the others were handled; fix the errors above and run `provision reap --yes` again",
         )
-    return result
 
 
 def _stamped(project: Project, record: instances.Instance) -> EnvironmentSpec:

@@ -290,106 +290,75 @@ class _FileChecker:
                 f'{address}: unknown {what} "{type_name}" in hashicorp/aws {self.schema.version}{elsewhere}',
             )
             return
-        schema = self.schema.block(known[type_name])
         meta_blocks = _DATA_META_BLOCKS if is_data else _RESOURCE_META_BLOCKS
-        self.check_body(body, schema, address, "", _line(block), meta_blocks=meta_blocks)
+        scope = _Scope(address, "", self.schema.block(known[type_name]), meta_blocks)
+        self.check_body(body, scope, _line(block))
 
-    def check_body(
-        self,
-        body: Tree[Token],
-        schema: BlockSchema,
-        address: str,
-        path: str,
-        header_line: int,
-        *,
-        meta_blocks: frozenset[str] | None = None,
-    ) -> None:
-        """`meta_blocks` is given for a resource/data block's own body, where meta-arguments are allowed."""
-        top = meta_blocks is not None
-        where = f"{address}: {path}: " if path else f"{address}: "
+    def check_body(self, body: Tree[Token], scope: _Scope, header_line: int) -> None:
+        """Every argument and block of one body, then the required ones that are missing."""
         seen: dict[str, int] = {}
         present: set[str] = set()
         for item in _body_items(body):
-            line = _line(item)
             if item.data == "attribute":
-                name = _attr_name(item)
-                if name in seen:
-                    self.report(line, f'{where}argument "{name}" was already set on line {seen[name]}')
-                    continue
-                seen[name] = line
-                present.add(name)
-                if name in schema.attributes or (top and name in _META_ARGS):
-                    continue
-                if name in schema.blocks:
-                    self.report(line, f'{where}"{name}" is a block, not an argument: write {name} {{ ... }}')
-                elif name in schema.computed:
-                    self.report(line, f'{where}"{name}" is computed by the provider and cannot be set')
-                else:
-                    candidates = set(schema.attributes) | set(schema.blocks) | (_META_ARGS if top else set())
-                    self.report(line, f'{where}unknown argument "{name}"{_suggest(name, candidates)}')
+                self.check_attribute(item, scope, seen, present)
                 continue
             kind, labels, block_body = _block_parts(item)
             if kind == "dynamic" and labels:
                 present.add(labels[0])
-                self.check_dynamic(item, labels[0], block_body, schema, address, path, where)
+                self.check_dynamic(item, labels[0], block_body, scope)
                 continue
             present.add(kind)
-            if meta_blocks is not None and kind in meta_blocks:
+            if scope.meta_blocks is not None and kind in scope.meta_blocks:
                 continue
-            self.check_nested(item, kind, labels, block_body, schema, address, path, where, meta_blocks or frozenset())
-        if top and "count" in seen and "for_each" in seen:
-            self.report(seen["for_each"], f'{where}"count" and "for_each" cannot both be set')
-        for name in sorted(schema.required - present):
-            what = "block" if name in schema.blocks else "argument"
-            self.report(header_line, f'{where}missing required {what} "{name}"')
+            self.check_nested(item, kind, labels, block_body, scope)
+        if scope.top and "count" in seen and "for_each" in seen:
+            self.report(seen["for_each"], f'{scope.where}"count" and "for_each" cannot both be set')
+        for name in sorted(scope.schema.required - present):
+            what = "block" if name in scope.schema.blocks else "argument"
+            self.report(header_line, f'{scope.where}missing required {what} "{name}"')
 
-    def check_nested(
-        self,
-        item: Tree[Token],
-        kind: str,
-        labels: list[str],
-        body: Tree[Token],
-        schema: BlockSchema,
-        address: str,
-        path: str,
-        where: str,
-        meta_blocks: frozenset[str],
-    ) -> None:
-        line = _line(item)
+    def check_attribute(self, item: Tree[Token], scope: _Scope, seen: dict[str, int], present: set[str]) -> None:
+        line, name, schema, where = _line(item), _attr_name(item), scope.schema, scope.where
+        if name in seen:
+            self.report(line, f'{where}argument "{name}" was already set on line {seen[name]}')
+            return
+        seen[name] = line
+        present.add(name)
+        if name in schema.attributes or (scope.top and name in _META_ARGS):
+            return
+        if name in schema.blocks:
+            self.report(line, f'{where}"{name}" is a block, not an argument: write {name} {{ ... }}')
+        elif name in schema.computed:
+            self.report(line, f'{where}"{name}" is computed by the provider and cannot be set')
+        else:
+            candidates = set(schema.attributes) | set(schema.blocks) | (_META_ARGS if scope.top else set())
+            self.report(line, f'{where}unknown argument "{name}"{_suggest(name, candidates)}')
+
+    def check_nested(self, item: Tree[Token], kind: str, labels: list[str], body: Tree[Token], scope: _Scope) -> None:
+        line, schema, where = _line(item), scope.schema, scope.where
         if kind in schema.blocks:
             if labels:
                 self.report(line, f'{where}block "{kind}" takes no labels')
             index = schema.blocks[kind]
             if index >= 0:
-                child_path = f"{path}.{kind}" if path else kind
-                self.check_body(body, self.schema.block(index), address, child_path, line)
+                self.check_body(body, scope.child(kind, self.schema.block(index)), line)
         elif kind in schema.attributes:
-            if (address.split(".")[0], f"{path}.{kind}" if path else kind) in _ATTRIBUTES_AS_BLOCKS:
+            if (scope.address.split(".")[0], scope.child_path(kind)) in _ATTRIBUTES_AS_BLOCKS:
                 return  # Terraform accepts block syntax for these legacy attributes (attributes-as-blocks)
             self.report(line, f'{where}"{kind}" is an argument, not a block: write {kind} = ...')
         elif kind in schema.computed:
             self.report(line, f'{where}"{kind}" is computed by the provider and cannot be set')
         else:
-            candidates = set(schema.blocks) | set(meta_blocks) | set(schema.attributes)
+            candidates = set(schema.blocks) | set(scope.meta_blocks or ()) | set(schema.attributes)
             self.report(line, f'{where}unknown block "{kind}"{_suggest(kind, candidates)}')
 
-    def check_dynamic(
-        self,
-        item: Tree[Token],
-        target: str,
-        body: Tree[Token],
-        schema: BlockSchema,
-        address: str,
-        path: str,
-        where: str,
-    ) -> None:
-        line = _line(item)
+    def check_dynamic(self, item: Tree[Token], target: str, body: Tree[Token], scope: _Scope) -> None:
+        line, schema, where = _line(item), scope.schema, f'{scope.where}dynamic "{target}": '
         if target not in schema.blocks:
             if target in schema.attributes:
-                self.report(line, f'{where}dynamic "{target}": "{target}" is an argument, not a block')
+                self.report(line, f'{where}"{target}" is an argument, not a block')
             else:
-                suggestion = _suggest(target, schema.blocks)
-                self.report(line, f'{where}dynamic "{target}": unknown block "{target}"{suggestion}')
+                self.report(line, f'{where}unknown block "{target}"{_suggest(target, schema.blocks)}')
             return
         contents: list[Tree[Token]] = []
         has_for_each = False
@@ -398,22 +367,20 @@ class _FileChecker:
                 arg = _attr_name(child)
                 has_for_each = has_for_each or arg == "for_each"
                 if arg not in _DYNAMIC_ARGS:
-                    allowed = ", ".join(sorted(_DYNAMIC_ARGS))
-                    self.report(_line(child), f'{where}dynamic "{target}": unknown argument "{arg}" ({allowed})')
+                    self.report(_line(child), f'{where}unknown argument "{arg}" ({", ".join(sorted(_DYNAMIC_ARGS))})')
                 continue
             kind, _, content_body = _block_parts(child)
             if kind == "content":
                 contents.append(content_body)
             else:
-                self.report(_line(child), f'{where}dynamic "{target}": unexpected block "{kind}" (only content)')
+                self.report(_line(child), f'{where}unexpected block "{kind}" (only content)')
         if not has_for_each:
-            self.report(line, f'{where}dynamic "{target}": missing required argument "for_each"')
+            self.report(line, f'{where}missing required argument "for_each"')
         if len(contents) != 1:
-            self.report(line, f'{where}dynamic "{target}": needs exactly one content block, found {len(contents)}')
+            self.report(line, f"{where}needs exactly one content block, found {len(contents)}")
         index = schema.blocks[target]
         if contents and index >= 0:
-            child_path = f"{path}.{target}" if path else target
-            self.check_body(contents[0], self.schema.block(index), address, child_path, line)
+            self.check_body(contents[0], scope.child(target, self.schema.block(index)), line)
 
     def check_pin(self, terraform_body: Tree[Token]) -> None:
         """A `required_providers` entry for hashicorp/aws must admit the version the schema describes."""
@@ -421,29 +388,58 @@ class _FileChecker:
             if item.data != "block" or _block_parts(item)[0] != "required_providers":
                 continue
             for attr in _body_items(_block_parts(item)[2]):
-                if attr.data != "attribute":
-                    continue
-                fields = _object_fields(attr.children[-1])
-                source_expr = fields.get("source")
-                source = _plain_string(source_expr) if source_expr is not None else None
-                if source is None:
-                    if _attr_name(attr) != "aws":
-                        continue
-                elif source.lower() not in AWS_SOURCES:
-                    continue
-                version_expr = fields.get("version")
-                constraint = _plain_string(version_expr) if version_expr is not None else None
-                if constraint is None:
-                    continue
-                line = _line(version_expr) if version_expr is not None else _line(attr)
-                try:
-                    allowed = constraint_allows(constraint, self.schema.version)
-                except ValueError as exc:
-                    self.report(line, f"required_providers.{_attr_name(attr)}: {exc}")
-                    continue
-                if not allowed:
-                    self.report(
-                        line,
-                        f'required_providers.{_attr_name(attr)}: version "{constraint}" excludes '
-                        f"hashicorp/aws {self.schema.version}, the version this offline check knows",
-                    )
+                pin = _aws_pin(attr) if attr.data == "attribute" else None
+                if pin is not None:
+                    self.check_constraint(_attr_name(attr), *pin)
+
+    def check_constraint(self, name: str, constraint: str, line: int) -> None:
+        try:
+            allowed = constraint_allows(constraint, self.schema.version)
+        except ValueError as exc:
+            self.report(line, f"required_providers.{name}: {exc}")
+            return
+        if not allowed:
+            self.report(
+                line,
+                f'required_providers.{name}: version "{constraint}" excludes '
+                f"hashicorp/aws {self.schema.version}, the version this offline check knows",
+            )
+
+
+def _aws_pin(attr: Tree[Token]) -> tuple[str, int] | None:
+    """(version constraint, its line) of a required_providers entry for hashicorp/aws, else None."""
+    fields = _object_fields(attr.children[-1])
+    source_expr = fields.get("source")
+    source = _plain_string(source_expr) if source_expr is not None else None
+    if (source is None and _attr_name(attr) != "aws") or (source is not None and source.lower() not in AWS_SOURCES):
+        return None
+    version_expr = fields.get("version")
+    constraint = _plain_string(version_expr) if version_expr is not None else None
+    if constraint is None or version_expr is None:
+        return None
+    return constraint, _line(version_expr)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Where a body sits: its resource address, block path and schema; `meta_blocks` only for a resource or
+    data block's own body, where meta-arguments are allowed."""
+
+    address: str
+    path: str
+    schema: BlockSchema
+    meta_blocks: frozenset[str] | None = None
+
+    @property
+    def top(self) -> bool:
+        return self.meta_blocks is not None
+
+    @property
+    def where(self) -> str:
+        return f"{self.address}: {self.path}: " if self.path else f"{self.address}: "
+
+    def child_path(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def child(self, name: str, schema: BlockSchema) -> _Scope:
+        return _Scope(self.address, self.child_path(name), schema)

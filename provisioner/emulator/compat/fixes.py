@@ -207,16 +207,30 @@ def _vpc_of(vpc_config: dict[str, Any]) -> str:
     return ""
 
 
+def _codebuild_update_project(self: Any) -> Any:
+    """`UpdateProject`: the stored metadata updated in place (moto has no handler)."""
+    import json
+
+    from moto.codebuild.exceptions import ResourceNotFoundException
+    from moto.core.responses import ActionResult
+
+    name = self._get_param("name")
+    project = self.codebuild_backend.codebuild_projects.get(name)
+    if project is None:
+        raise ResourceNotFoundException(f"Project cannot be found: {name}")
+    body = json.loads(self.body) if self.body else {}
+    for key, value in body.items():
+        if key != "name" and value is not None:
+            project.project_metadata[key] = value
+    return ActionResult({"project": project.project_metadata})
+
+
 @fix
 def codebuild_codepipeline_projects_refused() -> None:
     """`CreateProject` demands a `location` for CODEPIPELINE sources and artifacts (AWS takes none there),
     ignores `encryptionKey` (always reports aws/s3), and `UpdateProject` is missing. Accept the pipeline
     types, keep the key, and update a project's stored metadata in place."""
-    import json
-
     from moto.codebuild import responses
-    from moto.codebuild.exceptions import ResourceNotFoundException
-    from moto.core.responses import ActionResult
 
     for name in ("_validate_required_params_source", "_validate_required_params_artifacts"):
         original = getattr(responses, name)
@@ -242,18 +256,7 @@ def codebuild_codepipeline_projects_refused() -> None:
 
     _wrap(responses.CodeBuildResponse, "create_project", wrapper)
 
-    def update_project(self: Any) -> Any:
-        name = self._get_param("name")
-        project = self.codebuild_backend.codebuild_projects.get(name)
-        if project is None:
-            raise ResourceNotFoundException(f"Project cannot be found: {name}")
-        body = json.loads(self.body) if self.body else {}
-        for key, value in body.items():
-            if key != "name" and value is not None:
-                project.project_metadata[key] = value
-        return ActionResult({"project": project.project_metadata})
-
-    responses.CodeBuildResponse.update_project = update_project  # type: ignore[attr-defined]
+    responses.CodeBuildResponse.update_project = _codebuild_update_project  # type: ignore[attr-defined]
 
 
 @fix
@@ -376,6 +379,28 @@ def ec2_empty_public_ip_association_serialized() -> None:
     NetworkInterface.association = property(association)  # type: ignore[assignment,method-assign]
 
 
+def _lambda_keep(function: Any, spec: dict[str, Any]) -> None:
+    """Remember the dead-letter and logging configuration a create or update sent (with AWS's defaults)."""
+    if "DeadLetterConfig" in spec:
+        function.dead_letter_config = spec["DeadLetterConfig"]
+    if "LoggingConfig" in spec or not hasattr(function, "logging_config"):
+        given = spec.get("LoggingConfig") or {}
+        defaults = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.function_name}"}
+        function.logging_config = {**defaults, **given}
+
+
+def _lambda_get_wrapper(original: Any) -> Any:
+    def get_configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = dict(original(self, *args, **kwargs))
+        if getattr(self, "dead_letter_config", None):
+            config["DeadLetterConfig"] = self.dead_letter_config
+        if getattr(self, "logging_config", None):
+            config["LoggingConfig"] = self.logging_config
+        return config
+
+    return get_configuration
+
+
 @fix
 def lambda_dead_letter_and_logging_config_dropped() -> None:
     """`CreateFunction`/`UpdateFunctionConfiguration` accept `DeadLetterConfig` and `LoggingConfig` but
@@ -383,43 +408,24 @@ def lambda_dead_letter_and_logging_config_dropped() -> None:
     defaults for the log format and group)."""
     from moto.awslambda.models import LambdaFunction
 
-    def keep(self: Any, spec: dict[str, Any]) -> None:
-        if "DeadLetterConfig" in spec:
-            self.dead_letter_config = spec["DeadLetterConfig"]
-        if "LoggingConfig" in spec or not hasattr(self, "logging_config"):
-            given = spec.get("LoggingConfig") or {}
-            defaults = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.function_name}"}
-            self.logging_config = {**defaults, **given}
-
     def init_wrapper(original: Any) -> Any:
         def __init__(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
             original(self, account_id, spec, *args, **kwargs)
-            keep(self, spec)
+            _lambda_keep(self, spec)
 
         return __init__
 
     def update_wrapper(original: Any) -> Any:
         def update_configuration(self: Any, config_updates: dict[str, Any]) -> Any:
             original(self, config_updates)
-            keep(self, config_updates)
+            _lambda_keep(self, config_updates)
             return self.get_configuration()
 
         return update_configuration
 
-    def get_wrapper(original: Any) -> Any:
-        def get_configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-            config = dict(original(self, *args, **kwargs))
-            if getattr(self, "dead_letter_config", None):
-                config["DeadLetterConfig"] = self.dead_letter_config
-            if getattr(self, "logging_config", None):
-                config["LoggingConfig"] = self.logging_config
-            return config
-
-        return get_configuration
-
     _wrap(LambdaFunction, "__init__", init_wrapper)
     _wrap(LambdaFunction, "update_configuration", update_wrapper)
-    _wrap(LambdaFunction, "get_configuration", get_wrapper)
+    _wrap(LambdaFunction, "get_configuration", _lambda_get_wrapper)
 
 
 @fix

@@ -121,7 +121,20 @@ def test_local_deploys_the_same_components_as_dev() -> None:
     repo = Project(Path(__file__).resolve().parent.parent)
     dev, local = load_environment(repo, "dev"), load_environment(repo, "local")
     assert (local.target, dev.target) == ("emulator", "aws")
-    assert local.components == dev.components
+    assert {n: c.module for n, c in local.components.items()} == {n: c.module for n, c in dev.components.items()}
+    assert all(local.components[n].wiring == c.wiring for n, c in dev.components.items())
+    # The only inputs local changes turn off what the emulator cannot carry (README "The local environment").
+    changed = {
+        f"{n}.{key}"
+        for n, c in dev.components.items()
+        for key in set(c.inputs) | set(local.components[n].inputs)
+        if c.inputs.get(key) != local.components[n].inputs.get(key)
+    }
+    assert changed == {
+        "guardduty.trusted_ip_list_file",
+        "guardduty.threat_ip_list_files",
+        "opensearch.configure_domain",
+    }
     assert local.account_ids == ["123456789012"]
 
 

@@ -249,11 +249,12 @@ def test_lambda_function_hardening() -> None:
     assert fn["runtime"] == "python3.12"
     assert fn["handler"] == "${var.package.handler}"
     assert fn["source_code_hash"] == "${var.package.source_code_hash}"
-    # Environment variables are encrypted with the stack key; without any, neither is set (no perpetual diff).
-    assert fn["kms_key_arn"] == "${local.has_environment ? var.kms_key_arn : null}"
-    environment = fn["dynamic"][0]["environment"]
-    assert environment["for_each"] == "${local.has_environment ? [var.environment_variables] : []}"
-    assert module("lambda_function")["locals"]["has_environment"] == "${length(var.environment_variables) > 0}"
+    # Every function has environment variables (LOG_LEVEL at least), always encrypted with the stack key.
+    assert fn["kms_key_arn"] == "${var.kms_key_arn}"
+    assert block(fn, "environment")["variables"] == "${local.environment}"
+    assert module("lambda_function")["locals"]["environment"] == (
+        '${merge({"LOG_LEVEL": var.log_level}, var.environment_variables)}'
+    )
     assert fn["reserved_concurrent_executions"] == "${var.reserved_concurrency}"
     assert block(fn, "tracing_config")["mode"] == "Active"
     assert block(fn, "dead_letter_config")["target_arn"] == "${aws_sqs_queue.dlq.arn}"

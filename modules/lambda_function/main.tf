@@ -9,9 +9,10 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
   ec2_arn    = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
-  # Lambda stores no key for a function without environment variables (a perpetual diff), so both go together.
-  has_environment = length(var.environment_variables) > 0
-  egress_cidrs    = toset(concat(var.egress_cidr_blocks, var.https_egress_to_internet ? ["0.0.0.0/0"] : []))
+  # Every function carries LOG_LEVEL, so every function has environment variables encrypted with the stack key
+  # (Lambda stores no key for a function without variables: a perpetual diff, and a plan Checkov misreads).
+  environment  = merge({ LOG_LEVEL = var.log_level }, var.environment_variables)
+  egress_cidrs = toset(concat(var.egress_cidr_blocks, var.https_egress_to_internet ? ["0.0.0.0/0"] : []))
 }
 
 data "aws_iam_policy_document" "assume" {
@@ -152,15 +153,11 @@ resource "aws_lambda_function" "this" {
   timeout                        = var.timeout
   memory_size                    = var.memory_size
   reserved_concurrent_executions = var.reserved_concurrency
-  kms_key_arn                    = local.has_environment ? var.kms_key_arn : null
+  kms_key_arn                    = var.kms_key_arn
   tags                           = var.tags
 
-  dynamic "environment" {
-    for_each = local.has_environment ? [var.environment_variables] : []
-
-    content {
-      variables = environment.value
-    }
+  environment {
+    variables = local.environment
   }
 
   vpc_config {

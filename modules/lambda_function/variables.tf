@@ -136,3 +136,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "log_level" {
+  description = "LOG_LEVEL of the function's logger (every function reads it through provisioner.functions.common.log_level)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "The log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
+import os
 import time
 import zlib
 from collections.abc import Callable
@@ -89,3 +91,9 @@ def error_code(exc: Exception) -> str:
     """The AWS error code of a botocore ClientError (e.g. `NoSuchBucket`), '' for anything else."""
     response = getattr(exc, "response", None)
     return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def log_level() -> int:
+    """The handlers' logging level from the function's LOG_LEVEL (set by the lambda_function module)."""
+    level = logging.getLevelName(os.environ.get("LOG_LEVEL", "INFO").upper())
+    return level if isinstance(level, int) else logging.INFO

@@ -11,11 +11,12 @@ import logging
 from typing import Any
 from urllib.parse import unquote_plus
 
+from provisioner.functions.common import log_level
 from provisioner.functions.errors import FunctionInputError
 from provisioner.functions.findings import TOOLS, FindingContext, convert_report, import_findings
 
 log = logging.getLogger()
-log.setLevel(logging.INFO)
+log.setLevel(log_level())
 
 MAX_REPORT_BYTES = 200 * 1024 * 1024
 

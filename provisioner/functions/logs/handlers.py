@@ -6,11 +6,12 @@ import logging
 import os
 from typing import Any
 
+from provisioner.functions.common import log_level
 from provisioner.functions.logs import cloudtrail, normalize_records, waf
 from provisioner.functions.logs.opensearch import BulkIndexer
 
 log = logging.getLogger()
-log.setLevel(logging.INFO)
+log.setLevel(log_level())
 
 _indexer: BulkIndexer | None = None
 

@@ -13,10 +13,11 @@ import logging
 import os
 from typing import Any
 
+from provisioner.functions.common import log_level
 from provisioner.functions.opensearch_config import Client, configure
 
 log = logging.getLogger()
-log.setLevel(logging.INFO)
+log.setLevel(log_level())
 
 
 class ConfigurationError(RuntimeError):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from provisioner.functions.common import log_level
 from provisioner.functions.response.decide import Decision, decide
 from provisioner.functions.response.execute import Report, execute
 from provisioner.functions.response.ipblock import parse_ip_set_arn, sweep_expired
@@ -21,7 +22,7 @@ from provisioner.functions.response.outcome import Clients, Context
 from provisioner.functions.response.policy import Policy, PolicyError, load_policy
 
 log = logging.getLogger()
-log.setLevel(logging.INFO)
+log.setLevel(log_level())
 
 
 @dataclass(frozen=True)

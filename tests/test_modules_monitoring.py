@@ -253,7 +253,7 @@ def test_lambda_function_hardening() -> None:
     assert fn["kms_key_arn"] == "${var.kms_key_arn}"
     assert block(fn, "environment")["variables"] == "${local.environment}"
     assert module("lambda_function")["locals"]["environment"] == (
-        '${merge({"LOG_LEVEL": var.log_level}, var.environment_variables)}'
+        "${merge({LOG_LEVEL = var.log_level}, var.environment_variables)}"
     )
     assert fn["reserved_concurrent_executions"] == "${var.reserved_concurrency}"
     assert block(fn, "tracing_config")["mode"] == "Active"

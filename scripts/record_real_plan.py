@@ -30,6 +30,7 @@ PIN_5_100 = '">= 5.100, < 7"'
 def project_copy(dest: Path) -> Path:
     shutil.copytree(REPO / "modules", dest / "modules")
     shutil.copytree(REPO / "environments", dest / "environments")
+    shutil.copytree(REPO / "rules", dest / "rules")  # the detection catalogue the OpenSearch content compiles
     for path in (dest / "modules").rglob("*.tf"):
         text = path.read_text(encoding="utf-8")
         relaxed = text.replace(PIN_6, PIN_5_100).replace(

@@ -244,6 +244,17 @@ def test_no_inline_checkov_skips(name: str) -> None:
 # ---------------------------------------------------------------- Lambdas
 
 
+def test_lambda_function_indexes_only_its_own_family() -> None:
+    runtime = module("lambda_function")["data"]["aws_iam_policy_document"]["runtime"]
+    (dyn,) = [d["statement"] for d in runtime["dynamic"] if "statement" in d]
+    content = dyn["content"][0] if isinstance(dyn["content"], list) else dyn["content"]
+    assert content["actions"] == ["es:ESHttpPost", "es:ESHttpPut"]
+    assert content["resources"] == [
+        "${statement.value.domain_arn}/_bulk",
+        "${statement.value.domain_arn}/${statement.value.index_prefix}-${statement.value.source}-*",
+    ]
+
+
 def test_lambda_function_hardening() -> None:
     fn = one("lambda_function", "aws_lambda_function")
     assert fn["runtime"] == "python3.12"
@@ -332,8 +343,14 @@ def test_consumers_wire_the_normalizer_module(name: str, package_var: str) -> No
     package_type = module(name)["variable"][package_var]["type"]
     assert all(field in package_type for field in ("filename", "source_code_hash", "handler"))
     if name != "waf":
-        env = call["environment_variables"]
-        assert env["OPENSEARCH_ENDPOINT"] == "${var.opensearch_endpoint}"
+        # The indexing wiring is the child module's (env, least-privilege index policy), given one object.
+        assert call["opensearch_index"] == {
+            "endpoint": "${var.opensearch_endpoint}",
+            "domain_arn": "${var.opensearch_domain_arn}",
+            "index_prefix": "${var.index_prefix}",
+            "source": name,
+        }
+        assert module(name)["variable"]["index_prefix"]["default"] == "logs"  # logs-<source>-*: templates, FGAC
         assert call["egress_cidr_blocks"] == ["${var.vpc_cidr}"]
     else:
         assert call["egress_cidr_blocks"] == []

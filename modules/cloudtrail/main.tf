@@ -193,29 +193,22 @@ resource "aws_cloudtrail" "this" {
 
 # ---------------------------------------------------------------- normaliser: log group -> Lambda -> OpenSearch
 
-data "aws_iam_policy_document" "normalizer" {
-  statement {
-    sid       = "IndexTrailEvents"
-    actions   = ["es:ESHttpPost", "es:ESHttpPut"]
-    resources = ["${var.opensearch_domain_arn}/_bulk", "${var.opensearch_domain_arn}/${var.index_prefix}-cloudtrail-*"]
-  }
-}
-
 module "normalizer" {
   source = "../lambda_function"
 
   function_name = "${var.name_prefix}-cloudtrail-normalizer"
   description   = "Normalises CloudTrail events from CloudWatch Logs and indexes them into OpenSearch"
   package       = var.normalizer_package
-  environment_variables = {
-    OPENSEARCH_ENDPOINT = var.opensearch_endpoint
-    INDEX_PREFIX        = var.index_prefix
+  opensearch_index = {
+    endpoint     = var.opensearch_endpoint
+    domain_arn   = var.opensearch_domain_arn
+    index_prefix = var.index_prefix
+    source       = "cloudtrail"
   }
   kms_key_arn        = var.kms_key_arn
   vpc_id             = var.vpc_id
   subnet_ids         = var.subnet_ids
   egress_cidr_blocks = [var.vpc_cidr]
-  policy_json        = data.aws_iam_policy_document.normalizer.json
   log_retention_days = var.normalizer_log_retention_days
   tags               = var.tags
 }

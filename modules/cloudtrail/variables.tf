@@ -97,9 +97,9 @@ variable "opensearch_domain_arn" {
 }
 
 variable "index_prefix" {
-  description = "Index prefix for CloudTrail documents (must match an ingest_index_patterns entry of the opensearch module)."
+  description = "Prefix of the daily indices the normaliser writes, <index_prefix>-cloudtrail-YYYY.MM.DD (the opensearch module's ingest_index_patterns, templates and monitors expect logs)."
   type        = string
-  default     = "cloudtrail"
+  default     = "logs"
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9_-]*$", var.index_prefix))

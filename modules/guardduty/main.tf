@@ -151,29 +151,22 @@ resource "aws_guardduty_publishing_destination" "s3" {
 
 # ---------------------------------------------------------------- findings -> normaliser -> OpenSearch
 
-data "aws_iam_policy_document" "normalizer" {
-  statement {
-    sid       = "IndexFindings"
-    actions   = ["es:ESHttpPost", "es:ESHttpPut"]
-    resources = ["${var.opensearch_domain_arn}/_bulk", "${var.opensearch_domain_arn}/${var.index_prefix}-guardduty-*"]
-  }
-}
-
 module "normalizer" {
   source = "../lambda_function"
 
   function_name = "${var.name_prefix}-guardduty-normalizer"
   description   = "Normalises GuardDuty findings from EventBridge and indexes them into OpenSearch"
   package       = var.normalizer_package
-  environment_variables = {
-    OPENSEARCH_ENDPOINT = var.opensearch_endpoint
-    INDEX_PREFIX        = var.index_prefix
+  opensearch_index = {
+    endpoint     = var.opensearch_endpoint
+    domain_arn   = var.opensearch_domain_arn
+    index_prefix = var.index_prefix
+    source       = "guardduty"
   }
   kms_key_arn        = var.kms_key_arn
   vpc_id             = var.vpc_id
   subnet_ids         = var.subnet_ids
   egress_cidr_blocks = [var.vpc_cidr]
-  policy_json        = data.aws_iam_policy_document.normalizer.json
   log_retention_days = var.normalizer_log_retention_days
   tags               = var.tags
 }

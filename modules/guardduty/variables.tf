@@ -183,9 +183,9 @@ variable "normalizer_package" {
 }
 
 variable "index_prefix" {
-  description = "Index prefix for GuardDuty documents (must match an ingest_index_patterns entry of the opensearch module)."
+  description = "Prefix of the daily indices the normaliser writes, <index_prefix>-guardduty-YYYY.MM.DD (the opensearch module's ingest_index_patterns, templates and monitors expect logs)."
   type        = string
-  default     = "guardduty"
+  default     = "logs"
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9_-]*$", var.index_prefix))

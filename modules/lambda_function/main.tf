@@ -60,6 +60,17 @@ resource "aws_sqs_queue" "dlq" {
 data "aws_iam_policy_document" "runtime" {
   source_policy_documents = var.policy_json == null ? [] : [var.policy_json]
 
+  # A normaliser indexes into its own index family only (and `_bulk`, which names the index per document).
+  dynamic "statement" {
+    for_each = var.opensearch_index == null ? [] : [var.opensearch_index]
+
+    content {
+      sid       = "IndexDocuments"
+      actions   = ["es:ESHttpPost", "es:ESHttpPut"]
+      resources = ["${statement.value.domain_arn}/_bulk", "${statement.value.domain_arn}/${statement.value.index_prefix}-${statement.value.source}-*"]
+    }
+  }
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]

@@ -147,3 +147,14 @@ variable "log_level" {
     error_message = "The log_level must be DEBUG, INFO, WARNING or ERROR."
   }
 }
+
+variable "opensearch_index" {
+  description = "For a normaliser: the OpenSearch domain it indexes into. Sets OPENSEARCH_ENDPOINT and INDEX_PREFIX and lets the role write only `_bulk` and `<index_prefix>-<source>-*` of that domain; null = the function does not index."
+  type = object({
+    endpoint     = string
+    domain_arn   = string
+    index_prefix = string
+    source       = string
+  })
+  default = null
+}

@@ -28,7 +28,7 @@ locals {
 resource "aws_security_group" "quarantine" {
   count = length(var.quarantine_vpc_ids)
 
-  name        = "${var.name_prefix}-quarantine-${count.index}"
+  name        = "${var.name_prefix}-quarantine-${var.quarantine_vpc_ids[count.index]}"
   description = "GuardDuty response quarantine: no inbound or outbound rules; network interfaces of isolated instances"
   vpc_id      = var.quarantine_vpc_ids[count.index]
   tags        = merge(var.tags, { Name = "${var.name_prefix}-quarantine" })

@@ -213,7 +213,7 @@ def _publish_sns(arn: str, change: Change, env: EnvironmentDrift) -> None:
 
     try:
         client("sns", arn.split(":")[3]).publish(
-            TopicArn=arn, Subject=f"provision: {headline(change, env)}"[:100], Message=message_text(change, env)
+            TopicArn=arn, Subject=f"provision: drift {change} in {env.name}"[:100], Message=message_text(change, env)
         )
     except Exception as exc:
         raise aws_error(f"--notify sns:{arn}", exc) from None

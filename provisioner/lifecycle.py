@@ -57,9 +57,12 @@ def _sarif(ws: Workspace, reports: list[ScanReport]) -> str:
     from provisioner.checkov_runner import checkov_version_id, find_checkov
     from provisioner.report.sarif import Locator, to_sarif
 
-    version = (checkov_version_id(find_checkov()) or "").split(":")[0].removeprefix("checkov-")
-    locator = Locator(ws.work_dir, ws.project.root)
-    return to_sarif(reports, locator, workspace=ws.name, version=version.removesuffix(".dist-info") or None)
+    try:  # "checkov-3.3.30.dist-info:<digest>" -> "3.3.30"; also written when Checkov was never found
+        found = checkov_version_id(find_checkov()) or ""
+    except ProvisionError:
+        found = ""
+    version = found.split(":")[0].removeprefix("checkov-").removesuffix(".dist-info") or None
+    return to_sarif(reports, Locator(ws.work_dir, ws.project.root), workspace=ws.name, version=version)
 
 
 def _write_scan_reports(ws: Workspace, reports: list[ScanReport], directory: Path) -> None:

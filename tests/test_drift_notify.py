@@ -163,6 +163,14 @@ def test_bad_notify_target_is_refused_before_any_check(fixture_project: Path, pl
         == "error: --notify ftp://hooks.example/...: expected an https URL (http only to localhost) or sns:TOPIC_ARN"
     )
     assert not (fixture_project / ".provision").exists()
+    outside_actions = CliRunner().invoke(
+        app,
+        ["--project", str(fixture_project), "drift", "--env", "dev", "--github-issue"],
+        env={"GITHUB_REPOSITORY": "", "GITHUB_TOKEN": ""},
+    )
+    assert outside_actions.exit_code == 1
+    assert outside_actions.output.startswith("error: GITHUB_REPOSITORY, GITHUB_TOKEN: not set")
+    assert not (fixture_project / ".provision").exists()
 
 
 def test_payload_kind_follows_the_url() -> None:

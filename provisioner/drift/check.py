@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from provisioner.drift.model import DriftReport, EnvironmentDrift
-from provisioner.drift.notify import Notifier, StateStore, parse_target
+from provisioner.drift.notify import Notifier, StateStore
 from provisioner.errors import EXIT_FAILED, InputError, Interrupted, ProvisionError
 from provisioner.project import INSTANCE_SEPARATOR, Project
 from provisioner.ui import UI
@@ -221,10 +221,10 @@ def run(project: Project, request: DriftRequest, *, ui: UI) -> int:
 
     if request.fmt not in FORMATS:
         raise InputError(f"--format {request.fmt}: expected one of {', '.join(FORMATS)}")
-    notifier = Notifier([parse_target(t) for t in request.notify], request.github_issue)
+    notifier = Notifier.from_options(request.notify, request.github_issue)
     report = check_drift(project, request, ui=ui)
     publish(report, request.fmt, request.output, ui)
-    if (notifier.targets or notifier.github_issue) and not _notify(project, report, notifier, ui):
+    if notifier.active and not _notify(project, report, notifier, ui):
         return EXIT_FAILED
     return report.exit_code
 

@@ -255,6 +255,19 @@ class Notifier:
     targets: Sequence[Target]
     github_issue: bool = False
 
+    @classmethod
+    def from_options(cls, notify: Sequence[str], github_issue: bool) -> Notifier:
+        """--notify/--github-issue checked before any environment is: bad input stops the run at once."""
+        if github_issue:
+            from provisioner.github import GitHub
+
+            GitHub.from_env(permission="issues: write")  # GITHUB_REPOSITORY and GITHUB_TOKEN must be set
+        return cls([parse_target(given) for given in notify], github_issue)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.targets) or self.github_issue
+
     def notify(self, env: EnvironmentDrift, store: StateStore, ui: UI) -> bool:
         """Notify on a change and remember it; False when some delivery failed (then nothing is remembered,
         so the next run tries again)."""

@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 from provisioner.cli import app
 from provisioner.drift.model import EnvironmentDrift
 from provisioner.drift.notify import STATE_FILE, Notifier, StateStore, parse_target
-from provisioner.errors import InputError
+from provisioner.errors import InputError, ProvisionError
 from provisioner.plan import DriftResult
 from provisioner.project import Project
 from provisioner.ui import UI
@@ -245,12 +245,15 @@ def test_state_bucket_remembers_across_machines_and_sns_gets_changes(
 def test_failed_delivery_is_retried_next_run(
     fixture_project: Path, aws: str, receiver: Receiver, tmp_path: Path
 ) -> None:
+    store = fresh_store(fixture_project, tmp_path, "runner")
+    with pytest.raises(ProvisionError, match=r"^reading s3://fixture-tfstate-123456789012-eu-west-1/provision/"):
+        Notifier([parse_target(f"{receiver.url}/json")]).notify(drifted(), store, UI())  # no state bucket yet
+    assert receiver.take() == []
     import boto3
 
     boto3.client("s3", region_name="eu-west-1").create_bucket(
         Bucket="fixture-tfstate-123456789012-eu-west-1", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
-    store = fresh_store(fixture_project, tmp_path, "runner")
     broken = Notifier([parse_target(f"{receiver.url}/json"), parse_target(f"{receiver.url}/down")])
     assert not broken.notify(drifted(), store, UI())
     assert store.load() is None  # not remembered: the next run says it again

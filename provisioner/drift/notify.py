@@ -64,7 +64,8 @@ def parse_target(given: str) -> Target:
     parts_url = urllib.parse.urlsplit(url)
     host = parts_url.hostname or ""
     if parts_url.scheme != "https" and not (parts_url.scheme == "http" and host in _LOOPBACK):
-        shown = f"{parts_url.scheme}://{parts_url.netloc}" if parts_url.netloc else given[:40]
+        # Never the path: a webhook URL's path is its secret.
+        shown = f"{parts_url.scheme}://{parts_url.netloc}" if parts_url.netloc else url.split("/")[0]
         raise InputError(f"--notify {shown}/...: expected an https URL (http only to localhost) or sns:TOPIC_ARN")
     texty = forced or host in _TEXT_HOSTS or host.endswith(_TEXT_HOST_SUFFIXES)
     return Target("text" if texty else "json", url)
@@ -80,14 +81,15 @@ def fingerprint(env: EnvironmentDrift) -> str:
 
 def change_of(previous: dict[str, Any] | None, env: EnvironmentDrift) -> Change | None:
     """None when there is nothing to say: still clean, the same drift, or not checked (error)."""
-    was_drift = bool(previous) and previous.get("status") == "drift"  # type: ignore[union-attr]
+    last = previous or {}
+    was_drift = last.get("status") == "drift"
     if env.status == "clean":
         return "resolved" if was_drift else None
     if env.status != "drift":
         return None
     if not was_drift:
         return "new"
-    return None if previous.get("fingerprint") == fingerprint(env) else "changed"  # type: ignore[union-attr]
+    return None if last.get("fingerprint") == fingerprint(env) else "changed"
 
 
 # -- where the last notified state lives -------------------------------------------------------------------
@@ -111,14 +113,7 @@ class StateStore:
         return str(self.work_dir / STATE_FILE)
 
     def load(self) -> dict[str, Any] | None:
-        try:
-            raw = self._read()
-        except ProvisionError:
-            raise
-        except Exception as exc:  # botocore: unreachable bucket, denied
-            from provisioner.aws import aws_error
-
-            raise aws_error(f"reading {self.where()}", exc) from None
+        raw = self._read()
         if raw is None:
             return None
         try:
@@ -133,15 +128,17 @@ class StateStore:
             return path.read_bytes() if path.is_file() else None
         from botocore.exceptions import ClientError
 
-        from provisioner.aws import client
+        from provisioner.aws import aws_error, client
 
         try:
             body = client("s3", self.spec.region).get_object(Bucket=self.spec.backend_bucket(), Key=self.s3_key)
+            return bytes(body["Body"].read())
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
-        return bytes(body["Body"].read())
+                return None  # never notified
+            raise aws_error(f"reading {self.where()}", exc) from None
+        except Exception as exc:  # unreachable bucket, no credentials
+            raise aws_error(f"reading {self.where()}", exc) from None
 
     def save(self, record: dict[str, Any]) -> None:
         body = (json.dumps(record, indent=2, sort_keys=True) + "\n").encode()
@@ -191,8 +188,13 @@ def message_text(change: Change, env: EnvironmentDrift) -> str:
 def payload(target: Target, change: Change, env: EnvironmentDrift) -> dict[str, Any]:
     if target.kind == "text":
         return {"text": message_text(change, env)}
-    return {"event": "provision.drift", "change": change, "fingerprint": fingerprint(env), "run_url": _run_url(),
-            "environment": env.to_json()}  # fmt: skip
+    return {
+        "event": "provision.drift",
+        "change": change,
+        "fingerprint": fingerprint(env),
+        "run_url": _run_url(),
+        "environment": env.to_json(),
+    }
 
 
 def _post(url: str, body: dict[str, Any], label: str) -> None:

@@ -169,7 +169,7 @@ class _NodeCheck:
             self.tag(node, f"{_TAG}str", path)
         try:
             value = self.loader.construct_object(node)
-        except (ValueError, KeyError):  # `!!int abc`, `!!bool maybe`, an int beyond Python's digit limit
+        except (ValueError, KeyError, IndexError):  # `!!int abc`, `!!bool maybe`, `!!int ""`, 5000-digit ints
             raise self.fail(path, node, f"{_quoted(node)} is not a valid {node.tag.removeprefix(_TAG)}") from None
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(path, node, f"{node.value} is not a finite number (line {_line(node)})")
@@ -188,8 +188,9 @@ def _quoted(node: Node) -> str:
 
 def read_yaml(path: Path, shown: str) -> dict[str, Any]:
     text = _read_text(path, shown)
-    loader = _SpecLoader(text)
+    loader = None
     try:
+        loader = _SpecLoader(text)  # the reader checks the whole text for unacceptable characters here
         node = loader.get_single_node()
         if node is None:
             return {}
@@ -202,7 +203,8 @@ def read_yaml(path: Path, shown: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:  # the reader's errors: control characters, invalid code points
         raise SpecError(shown, "", f"not a YAML text file: {str(exc).splitlines()[0]}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):

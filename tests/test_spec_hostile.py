@@ -19,6 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from provisioner.cli import app
+from provisioner.component_inputs import parse_type, type_mismatch
 from provisioner.errors import SpecError
 from provisioner.project import Project
 from provisioner.render import MAIN_FILE, TFVARS_FILE, render
@@ -343,3 +344,45 @@ def test_no_spec_string_adds_hcl(fixture_project: Path, place: str) -> None:
     for injection in HCL_INJECTIONS:
         shape = _rendered_shape(fixture_project, overlay(injection))
         assert shape is None or shape == baseline, (place, injection)
+
+
+def test_every_module_variable_type_is_understood() -> None:
+    """The checker knows every type constraint the repository's modules declare (none is silently skipped)."""
+    from provisioner.render import read_module_interface
+
+    types = {
+        text for module in sorted((REPO / "modules").iterdir()) for text in read_module_interface(module).types.values()
+    }
+    assert len(types) >= 8
+    assert all(parse_type(text) is not None for text in types), [t for t in types if parse_type(t) is None]
+
+
+@pytest.mark.parametrize(
+    ("value", "type_text", "problem"),
+    [
+        ("2000", "number", None),  # Terraform converts numeric strings
+        (2000, "string", None),
+        ("true", "bool", None),
+        (None, "${list(string)}", None),  # null is valid for every type
+        ([1, "a"], "${list(string)}", None),
+        ({"a": {"x": 1, "y": "z"}}, "${map(object({x = number, y = string}))}", None),
+        ([1, "a"], "${tuple([number, string])}", None),
+        ({"a": [1]}, "any", None),
+        ("1e3", "number", None),
+        ("lots", "number", ("", "expected number, got the string 'lots'")),
+        ([1], "${map(string)}", ("", "expected map(string), got a list")),
+        ({"a": {"x": "n"}}, "${map(object({x = number}))}", (".a.x", "expected number, got the string 'n'")),
+        ({"a b": [1]}, "${map(string)}", (".'a b'", "expected string, got a list")),
+        ([1], "${tuple([number, string])}", ("", "expected tuple([number, string]) (2 elements), got 1")),
+        (True, "number", ("", "expected number, got the bool true")),
+    ],
+)
+def test_type_mismatch_follows_terraform_conversions(value: Any, type_text: str, problem: Any) -> None:
+    wanted = parse_type(type_text)
+    assert wanted is not None
+    assert type_mismatch(value, wanted) == problem
+
+
+def test_unknown_type_constructs_are_not_checked() -> None:
+    assert parse_type("${optional(string)}") is None
+    assert parse_type("${list(string)) extra") is None

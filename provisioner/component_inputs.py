@@ -58,7 +58,7 @@ def tag_problem(tags: dict[str, Any]) -> str | None:
         if len(value) > TAG_VALUE_MAX:
             return f"tag {shown_key(key)}: a value of {len(value)} characters (AWS allows at most {TAG_VALUE_MAX})"
         if key.lower().startswith("aws:"):
-            return f"tag {key!r}: the aws: prefix is reserved for AWS"
+            return f"tag {shown_key(key)}: the aws: prefix is reserved for AWS"
         for text in (key, value):
             bad = next((c for c in text if not _tag_character(c)), None)
             if bad is not None:
@@ -77,7 +77,8 @@ def _tag_character(char: str) -> bool:
 def check_ip_list(path: Path, shown: str, max_entries: int) -> int:
     """One IPv4 address or CIDR per line (blank lines allowed); returns the entry count."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_LIST_BYTES + 1)  # bounded: a huge file is refused without reading it all
     except OSError as exc:
         raise SpecError(shown, "", f"cannot read IP list: {exc.strerror}") from None
     if len(data) > MAX_LIST_BYTES:

@@ -59,7 +59,8 @@ def _check_names(names: Iterable[str], grammar: re.Pattern[str], what: str, allo
     """Names Terraform reads as identifiers (never quoted in HCL): refused unless they match `grammar`."""
     for name in names:
         if not grammar.fullmatch(name):
-            raise ValueError(f"{what} {name!r}: {allowed}, starting with a letter, at most 64 (a Terraform name)")
+            shown = shown_key(name) if len(name) > 64 else repr(name)
+            raise ValueError(f"{what} {shown}: {allowed}, starting with a letter, at most 64 (a Terraform name)")
 
 
 class _Model(BaseModel):

@@ -213,9 +213,11 @@ def read_yaml(path: Path, shown: str) -> dict[str, Any]:
 
 
 def shown_key(part: str) -> str:
-    """A key as it may appear in a key path: plain keys as they are, anything else quoted (one line, no
-    terminal control characters, no dots that would read as nesting)."""
-    return part if _PLAIN_KEY.fullmatch(part) else repr(part)
+    """A key as it may appear in a key path: plain keys as they are, anything else quoted and cut to 60
+    characters (one short line, no terminal control characters, no dots that would read as nesting)."""
+    if _PLAIN_KEY.fullmatch(part) and len(part) <= 64:
+        return part
+    return repr(part[:60]) + ("..." if len(part) > 60 else "")
 
 
 def read_layers(project: Project, name: str) -> Sources:

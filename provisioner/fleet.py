@@ -1,0 +1,150 @@
+"""The fleet, for engines that already schedule work: a GitHub Actions matrix of everything deployed, and one
+drift report merged from the reports of many jobs (`provision drift --format json`, schema 1).
+
+No scheduler of our own: a matrix job (or a `fleet` module build) checks one environment; `merge` joins the
+results so the final job can publish one report and one verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from provisioner.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, InputError, ProvisionError
+from provisioner.project import Project
+from provisioner.spec import EnvironmentSpec, iso_utc
+
+FLEET_ROLE_SUFFIX = "fleet-drift"  # the role `modules/fleet_member` creates in each member account
+_STATUSES = ("clean", "drift", "error")
+_MAX_REPORT_BYTES = 64 * 1024 * 1024
+
+
+def _partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def fleet_role(spec: EnvironmentSpec) -> str:
+    """The role a fleet job assumes for this environment: the spec's `fleet.role_arn`, else the member role."""
+    if spec.fleet.role_arn:
+        return spec.fleet.role_arn
+    account = spec.account_ids[0]
+    return f"arn:{_partition(spec.region)}:iam::{account}:role/{spec.project}-{FLEET_ROLE_SUFFIX}"
+
+
+def _row(spec: EnvironmentSpec) -> dict[str, str]:
+    return {
+        "env": spec.name,
+        "name": spec.workspace,  # what `provision drift --env` takes: `dev`, or `demo--pr-42` for an instance
+        "account": spec.account_ids[0],
+        "region": spec.region,
+        "role": fleet_role(spec),
+        "target": spec.target,
+    }
+
+
+def github_matrix(project: Project) -> dict[str, list[dict[str, str]]]:
+    """`{"include": [...]}`: every non-template environment and every live (unexpired) ephemeral instance.
+
+    An environment whose spec does not load is bad input, and unreadable instance records are an error: a matrix
+    that silently dropped them would leave them unchecked."""
+    from provisioner import instances
+    from provisioner.spec import load_environment
+
+    rows: list[dict[str, str]] = []
+    templates: dict[str, EnvironmentSpec] = {}
+    for name in project.environment_names():
+        spec = load_environment(project, name)
+        if spec.ephemeral.template:
+            templates[name] = spec
+        else:
+            rows.append(_row(spec))
+    found = instances.discover(project)
+    if found.problems:
+        # A matrix without some instances would silently leave them unchecked.
+        raise ProvisionError(f"instance records: {found.problems[0]}", hint="the matrix needs every record: fix access")
+    now = instances.utcnow()
+    for record in found.records:
+        template = templates.get(record.env)
+        if record.expired(now) or template is None:
+            continue  # expired: reap's business; no template left: nothing to check it against
+        rows.append(_row(template.stamp(record.name, record.created_at, record.expires_at)))
+    return {"include": rows}
+
+
+def _load_report(path: Path) -> dict[str, Any]:
+    try:
+        if not path.is_file():
+            raise InputError(f"{path}: not a regular file")
+        if path.stat().st_size > _MAX_REPORT_BYTES:
+            raise InputError(f"{path}: larger than {_MAX_REPORT_BYTES // (1024 * 1024)} MiB, not a drift report")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: not JSON: {str(exc).splitlines()[0][:200]}") from None
+    if not isinstance(data, dict) or data.get("schema") != 1 or not isinstance(data.get("environments"), list):
+        raise InputError(f"{path}: schema: not a `provision drift --format json` report (schema 1)")
+    for i, env in enumerate(data["environments"]):
+        well_formed = isinstance(env, dict) and isinstance(env.get("environment"), str)
+        if not well_formed or env.get("status") not in _STATUSES:
+            raise InputError(f"{path}: environments[{i}]: not a drift result (environment, status)")
+    return data
+
+
+def merge_reports(paths: list[Path]) -> dict[str, Any]:
+    """One drift report (schema 1) from many: environments concatenated, summary and verdict recomputed.
+
+    The same environment in two reports is refused: which result is true is not ours to guess."""
+    if not paths:
+        raise InputError("fleet merge: give at least one report")
+    seen: dict[str, Path] = {}
+    environments: list[dict[str, Any]] = []
+    aws_checks = True
+    for path in paths:
+        report = _load_report(path)
+        aws_checks = aws_checks and bool(report.get("aws_checks"))
+        for env in report["environments"]:
+            key = env.get("workspace") or env["environment"]
+            if key in seen:
+                raise InputError(f"{path}: environments: {key!r} is also in {seen[key]}")
+            seen[key] = path
+            environments.append(env)
+    summary = {"environments": len(environments), "clean": 0, "drift": 0, "error": 0}
+    for env in environments:
+        summary[env["status"]] += 1
+    exit_code = EXIT_FAILED if summary["error"] else EXIT_DRIFT if summary["drift"] else EXIT_OK
+    return {
+        "schema": 1,
+        "generated_at": iso_utc(datetime.now(UTC)),
+        "aws_checks": aws_checks,
+        "exit_code": exit_code,
+        "summary": summary,
+        "environments": environments,
+    }
+
+
+def merged_markdown(report: dict[str, Any]) -> str:
+    """The fleet's summary table (the per-environment detail stays in each job's own report)."""
+    from provisioner.report.common import md_cell
+    from provisioner.report.drift import ICONS
+
+    s = report["summary"]
+    lines = [
+        "## provision drift (fleet)",
+        "",
+        f"{s['environments']} environment(s): {s['clean']} clean, {s['drift']} drift, {s['error']} error "
+        f"(exit {report['exit_code']})",
+        "",
+        "| environment | region | status | errors |",
+        "|---|---|---|---|",
+    ]
+    for env in report["environments"]:
+        name = env.get("workspace") or env["environment"]
+        errors = "; ".join(str(e) for e in env.get("errors") or []) or "-"
+        region = md_cell(env.get("region") or "-")
+        lines.append(f"| `{md_cell(name)}` | {region} | {ICONS[env['status']]} | {md_cell(errors)} |")
+    return "\n".join(lines) + "\n"

@@ -8,16 +8,14 @@ results so the final job can publish one report and one verdict.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provisioner.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, InputError, ProvisionError
+from provisioner.errors import InputError, ProvisionError
 from provisioner.project import Project
-from provisioner.spec import EnvironmentSpec, iso_utc
+from provisioner.spec import EnvironmentSpec
 
 FLEET_ROLE_SUFFIX = "fleet-drift"  # the role `modules/fleet_member` creates in each member account
-_STATUSES = ("clean", "drift", "error")
 _MAX_REPORT_BYTES = 64 * 1024 * 1024
 
 
@@ -76,55 +74,35 @@ def github_matrix(project: Project) -> dict[str, list[dict[str, str]]]:
 
 
 def _load_report(path: Path) -> dict[str, Any]:
+    from provisioner.functions.errors import FunctionInputError
+    from provisioner.functions.fleet.merge import check_report
+
     try:
         if not path.is_file():
             raise InputError(f"{path}: not a regular file")
         if path.stat().st_size > _MAX_REPORT_BYTES:
             raise InputError(f"{path}: larger than {_MAX_REPORT_BYTES // (1024 * 1024)} MiB, not a drift report")
         data = json.loads(path.read_text(encoding="utf-8"))
+        return check_report(data, str(path))
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, FunctionInputError):
+            raise InputError(str(exc)) from None
         raise InputError(f"{path}: not JSON: {str(exc).splitlines()[0][:200]}") from None
-    if not isinstance(data, dict) or data.get("schema") != 1 or not isinstance(data.get("environments"), list):
-        raise InputError(f"{path}: schema: not a `provision drift --format json` report (schema 1)")
-    for i, env in enumerate(data["environments"]):
-        well_formed = isinstance(env, dict) and isinstance(env.get("environment"), str)
-        if not well_formed or env.get("status") not in _STATUSES:
-            raise InputError(f"{path}: environments[{i}]: not a drift result (environment, status)")
-    return data
 
 
 def merge_reports(paths: list[Path]) -> dict[str, Any]:
-    """One drift report (schema 1) from many: environments concatenated, summary and verdict recomputed.
+    """One drift report (schema 1) from many: environments concatenated, summary and verdict recomputed."""
+    from provisioner.functions.errors import FunctionInputError
+    from provisioner.functions.fleet.merge import merge
 
-    The same environment in two reports is refused: which result is true is not ours to guess."""
     if not paths:
         raise InputError("fleet merge: give at least one report")
-    seen: dict[str, Path] = {}
-    environments: list[dict[str, Any]] = []
-    aws_checks = True
-    for path in paths:
-        report = _load_report(path)
-        aws_checks = aws_checks and bool(report.get("aws_checks"))
-        for env in report["environments"]:
-            key = env.get("workspace") or env["environment"]
-            if key in seen:
-                raise InputError(f"{path}: environments: {key!r} is also in {seen[key]}")
-            seen[key] = path
-            environments.append(env)
-    summary = {"environments": len(environments), "clean": 0, "drift": 0, "error": 0}
-    for env in environments:
-        summary[env["status"]] += 1
-    exit_code = EXIT_FAILED if summary["error"] else EXIT_DRIFT if summary["drift"] else EXIT_OK
-    return {
-        "schema": 1,
-        "generated_at": iso_utc(datetime.now(UTC)),
-        "aws_checks": aws_checks,
-        "exit_code": exit_code,
-        "summary": summary,
-        "environments": environments,
-    }
+    try:
+        return merge((str(path), _load_report(path)) for path in paths)
+    except FunctionInputError as exc:
+        raise InputError(str(exc)) from None
 
 
 def merged_markdown(report: dict[str, Any]) -> str:

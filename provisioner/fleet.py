@@ -92,15 +92,28 @@ def _load_report(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: not JSON: {str(exc).splitlines()[0][:200]}") from None
 
 
-def merge_reports(paths: list[Path]) -> dict[str, Any]:
-    """One drift report (schema 1) from many: environments concatenated, summary and verdict recomputed."""
+def _matrix_names(path: Path) -> list[str]:
+    """The `name`s of a `provision envs --format github-matrix` file: what the merge must account for."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["include"]
+        return [str(row["name"]) for row in rows if row.get("target", "aws") == "aws"]
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise InputError(f"{path}: include: not a `provision envs --format github-matrix` output") from None
+
+
+def merge_reports(paths: list[Path], matrix: Path | None = None) -> dict[str, Any]:
+    """One drift report (schema 1) from many: environments concatenated, summary and verdict recomputed; with
+    `matrix`, an environment of the matrix that no report holds is an error (its job died before writing one)."""
     from provisioner.functions.errors import FunctionInputError
     from provisioner.functions.fleet.merge import merge
 
-    if not paths:
+    expected = _matrix_names(matrix) if matrix is not None else []
+    if not paths and not expected:
         raise InputError("fleet merge: give at least one report")
     try:
-        return merge((str(path), _load_report(path)) for path in paths)
+        return merge(((str(path), _load_report(path)) for path in paths), expected)
     except FunctionInputError as exc:
         raise InputError(str(exc)) from None
 

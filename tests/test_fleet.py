@@ -178,3 +178,23 @@ def test_merge_refuses_the_same_environment_twice(fixture_project: Path, tmp_pat
     result = cli(fixture_project, "fleet", "merge", str(a), str(b))
     assert result.exit_code == 1
     assert "'dev' is also in" in result.output
+
+
+def test_merge_with_the_matrix_reports_a_job_that_left_no_report(fixture_project: Path, tmp_path: Path) -> None:
+    matrix = tmp_path / "matrix.json"
+    rows = [
+        {"env": n, "name": n, "account": "1", "region": "eu-west-1", "role": "r", "target": "aws"}
+        for n in ("dev", "prod")
+    ]
+    rows.append(
+        {"env": "local", "name": "local", "account": "1", "region": "eu-west-1", "role": "r", "target": "emulator"}
+    )
+    matrix.write_text(json.dumps({"include": rows}))
+    a = _report(tmp_path, "a.json", ("dev", "clean"))
+    result = cli(fixture_project, "fleet", "merge", "--matrix", str(matrix), str(a))
+    assert result.exit_code == 1, result.output
+    merged = json.loads(result.stdout)
+    jsonschema.validate(merged, SCHEMA)
+    prod = next(e for e in merged["environments"] if e["workspace"] == "prod")
+    assert prod["status"] == "error" and "no drift report" in prod["errors"][0]
+    assert "local" not in {e["workspace"] for e in merged["environments"]}  # emulator rows are not checked by CI

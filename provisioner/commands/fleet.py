@@ -19,7 +19,13 @@ class MergeFormat(str, Enum):
 
 @app.command("merge")
 def merge(
-    reports: Annotated[list[Path], typer.Argument(help="`provision drift --format json` reports, one per job.")],
+    reports: Annotated[
+        list[Path] | None, typer.Argument(help="`provision drift --format json` reports, one per job.")
+    ] = None,
+    matrix: Annotated[
+        Path | None,
+        typer.Option("--matrix", help="The `envs --format github-matrix` output: a row without a report is an error."),
+    ] = None,
     fmt: Annotated[MergeFormat, typer.Option("--format", help="json (drift schema 1) or markdown.")] = (
         MergeFormat.json
     ),
@@ -34,7 +40,7 @@ def merge(
     from provisioner.fleet import merge_reports, merged_markdown
     from provisioner.report.common import write_output
 
-    merged = merge_reports(reports)
+    merged = merge_reports(reports or [], matrix)
     rendered = json.dumps(merged, indent=2) + "\n" if fmt is MergeFormat.json else merged_markdown(merged)
     if output is not None:
         write_output(output, rendered)

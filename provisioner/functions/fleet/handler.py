@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from provisioner.functions.errors import FunctionInputError
-from provisioner.functions.fleet.merge import check_report, env_key, fingerprint, with_verdict
+from provisioner.functions.fleet.merge import check_report, env_key, fingerprint, missing_result, with_verdict
 
 LOG = logging.getLogger(__name__)
 TARGETS_KEY = "fleet.json"
@@ -40,22 +40,6 @@ def _get_json(s3: Any, bucket: str, key: str) -> Any:
         raise FunctionInputError(f"s3://{bucket}/{key}", "not JSON") from None
 
 
-def _missing(name: str, reason: str) -> dict[str, Any]:
-    """An environment whose build left no usable report: an error, never silently clean."""
-    return {
-        "environment": name.partition("--")[0],
-        "workspace": name,
-        "region": None,
-        "status": "error",
-        "errors": [reason],
-        "duration_seconds": 0,
-        "terraform": None,
-        "posture": None,
-        "unmanaged": None,
-        "opensearch": None,
-    }
-
-
 def collect(s3: Any, bucket: str, run: str) -> dict[str, Any]:
     """The fleet report of one run: one entry per target, in the targets' order."""
     targets = _get_json(s3, bucket, TARGETS_KEY)
@@ -66,13 +50,13 @@ def collect(s3: Any, bucket: str, run: str) -> dict[str, Any]:
         try:
             report = check_report(_get_json(s3, bucket, key), key)
         except s3.exceptions.NoSuchKey:
-            found[name] = _missing(name, "no drift report: the build failed before writing one")
+            found[name] = missing_result(name, "no drift report: the build failed before writing one")
             continue
         except FunctionInputError as exc:
-            found[name] = _missing(name, str(exc))
+            found[name] = missing_result(name, str(exc))
             continue
         envs = [e for e in report["environments"] if env_key(e) == name]
-        found[name] = envs[0] if envs else _missing(name, f"{key}: holds no result for {name}")
+        found[name] = envs[0] if envs else missing_result(name, f"{key}: holds no result for {name}")
     return with_verdict([found[n] for n in names], aws_checks=True)
 
 

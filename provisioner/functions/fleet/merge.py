@@ -32,9 +32,26 @@ def env_key(env: dict[str, Any]) -> str:
     return str(env.get("workspace") or env["environment"])
 
 
-def merge(reports: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """One report from (source, report) pairs: environments concatenated, summary and verdict recomputed.
-    The same environment twice is refused: which result is true is not ours to guess."""
+def missing_result(name: str, reason: str) -> dict[str, Any]:
+    """An environment whose check left no usable report: an error, never silently clean."""
+    return {
+        "environment": name.partition("--")[0],
+        "workspace": name,
+        "region": None,
+        "status": "error",
+        "errors": [reason],
+        "duration_seconds": 0,
+        "terraform": None,
+        "posture": None,
+        "unmanaged": None,
+        "opensearch": None,
+    }
+
+
+def merge(reports: Iterable[tuple[str, dict[str, Any]]], expected: Iterable[str] = ()) -> dict[str, Any]:
+    """One report from (source, report) pairs: environments concatenated, summary and verdict recomputed; an
+    `expected` environment no report holds is an error. The same environment twice is refused: which result is
+    true is not ours to guess."""
     seen: dict[str, str] = {}
     environments: list[dict[str, Any]] = []
     aws_checks = True
@@ -46,6 +63,9 @@ def merge(reports: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                 raise FunctionInputError(source, f"environments: {key!r} is also in {seen[key]}")
             seen[key] = source
             environments.append(env)
+    for name in expected:
+        if name not in seen:
+            environments.append(missing_result(name, "no drift report: its job failed before writing one"))
     return with_verdict(environments, aws_checks=aws_checks)
 
 

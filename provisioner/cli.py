@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from provisioner.commands import comment, emulator, findings, logs, opensearch, respond, rules
+from provisioner.commands import comment, emulator, findings, fleet, logs, opensearch, respond, rules
 from provisioner.errors import DEFAULT_POLICY, VERDICT_POLICY, ExitPolicy, InputError, exit_code_for
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from provisioner.workspace import Workspace
 
 # Commands whose exit code 2 is a verdict (as Terraform's -detailed-exitcode), so bad input must exit 1.
-EXIT_POLICIES: dict[str, ExitPolicy] = {"drift": VERDICT_POLICY}
+EXIT_POLICIES: dict[str, ExitPolicy] = {"drift": VERDICT_POLICY, "fleet": VERDICT_POLICY}
 
 
 class _Group(typer.core.TyperGroup):
@@ -54,6 +54,7 @@ app.add_typer(logs.app, name="logs")
 app.add_typer(opensearch.app, name="opensearch")
 app.add_typer(rules.app, name="rules")
 app.add_typer(emulator.app, name="emulator")
+app.add_typer(fleet.app, name="fleet")
 app.command("respond")(respond.respond)
 app.command("comment")(comment.comment)
 
@@ -94,6 +95,12 @@ class GateFormat(str, Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+
+
+class EnvsFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github_matrix = "github-matrix"
 
 
 class DriftFormat(str, Enum):
@@ -145,8 +152,15 @@ def _workspace(
 
 
 @app.command()
-def envs(fmt: Annotated[ScanFormat, typer.Option("--format", help="text or json")] = ScanFormat.text) -> None:
-    """List environments and ephemeral instances: region, accounts, components, protection, expiry."""
+def envs(
+    fmt: Annotated[
+        EnvsFormat, typer.Option("--format", help="text, json, or github-matrix (a matrix of what is deployed)")
+    ] = EnvsFormat.text,
+) -> None:
+    """List environments and ephemeral instances: region, accounts, components, protection, expiry.
+
+    `--format github-matrix` prints `{"include": [{env, name, account, region, role, target}]}` for every
+    non-template environment and every live instance, for a GitHub Actions `strategy.matrix`."""
     from provisioner.envs import list_environments
 
     typer.echo(list_environments(_project(), fmt=fmt.value, ui=_ui()))

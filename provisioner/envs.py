@@ -71,6 +71,10 @@ def _line(row: dict[str, Any]) -> str:
 
 
 def list_environments(project: Project, *, fmt: str = "text", ui: UI) -> str:
+    if fmt == "github-matrix":
+        from provisioner.fleet import github_matrix
+
+        return json.dumps(github_matrix(project), separators=(",", ":"))
     rows = _environment_rows(project) + _instance_rows(project, ui)
     if fmt == "json":
         return json.dumps(rows, indent=2)

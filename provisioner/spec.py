@@ -218,6 +218,17 @@ class Drift(_Model):
     ignore: list[str] = []
 
 
+_ROLE_ARN = r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
+
+
+class Fleet(_Model):
+    """How a fleet run (a CI matrix job, the `fleet` module's builds) reaches this environment's account."""
+
+    # The role a drift job assumes in the environment's account; default `<project>-fleet-drift` there (the
+    # role the `fleet_member` module creates).
+    role_arn: str | None = Field(default=None, pattern=_ROLE_ARN)
+
+
 class Component(_Model):
     enabled: bool = True
     module: str | None = None
@@ -253,6 +264,7 @@ class EnvironmentSpec(_Model):
     terraform: TerraformSettings = TerraformSettings()
     backend: Backend = Backend()
     drift: Drift = Drift()
+    fleet: Fleet = Fleet()
     components: dict[str, Component] = {}
     # Set for an ephemeral instance stamped from a template (not written in YAML).
     instance: str | None = None

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "markdown", "junit")
 _POSTURE_OUTCOME: dict[str, junit.Outcome] = {"ok": "ok", "drift": "failure"}
-_ICONS = {"clean": "✅ clean", "drift": "⚠️ drift", "error": "❌ error"}
+ICONS = {"clean": "✅ clean", "drift": "⚠️ drift", "error": "❌ error"}
 
 
 def headline(report: DriftReport) -> str:
@@ -92,7 +92,7 @@ def to_markdown(report: DriftReport) -> str:
     for env in report.environments:
         c = env.counts()
         lines.append(
-            f"| `{env.name}` | {_ICONS[env.status]} | {c['changed_outside']} | {c['pending']} | {c['posture']} | "
+            f"| `{env.name}` | {ICONS[env.status]} | {c['changed_outside']} | {c['pending']} | {c['posture']} | "
             f"{c['unmanaged']} |"
         )
     for env in report.environments:

@@ -78,7 +78,7 @@ def convert(
 ) -> None:
     """Print the report's findings in AWS Security Finding Format, as a JSON array."""
     conversion = _convert(tool, report, _context(account, region, repository, branch, commit, build_id))
-    typer.echo(json.dumps(conversion.findings, indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(conversion.findings, indent=2, ensure_ascii=False, allow_nan=False))
 
 
 @app.command("import")

@@ -7,7 +7,7 @@ import binascii
 import json
 from typing import Any
 
-from provisioner.functions.common import clip
+from provisioner.functions.common import clip, parse_record
 from provisioner.functions.logs.ecs import ip_or_none, iso_from_epoch_ms
 
 DATASET = "aws.waf"
@@ -165,10 +165,10 @@ def transform_firehose(event: dict[str, Any]) -> tuple[dict[str, Any], int]:
         record_id = record.get("recordId", "") if isinstance(record, dict) else ""
         data = record.get("data", "") if isinstance(record, dict) else ""
         try:
-            doc = normalize(json.loads(base64.b64decode(data, validate=True)))
+            doc = normalize(parse_record(base64.b64decode(data, validate=True).decode()))
             encoded = base64.b64encode(json.dumps(doc, separators=(",", ":")).encode() + b"\n").decode()
             output.append({"recordId": record_id, "result": "Ok", "data": encoded})
-        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error, UnicodeDecodeError):
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError, binascii.Error):
             failed += 1
             output.append(
                 {

@@ -39,6 +39,8 @@ def revoke_policy(issued_before: str) -> dict[str, Any]:
 
 
 def _exempt(tags: dict[str, str], ctx: Context, out: Outcome, what: str) -> bool:
+    if ctx.exempt_tag is None:
+        return False
     key, value = ctx.exempt_tag
     if tags.get(key) == value:
         out.status, out.reason = EXEMPT, f"{what} tagged {key}={value}"

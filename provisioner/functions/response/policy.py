@@ -7,6 +7,7 @@ and to `provision respond`; unknown keys are errors so a misspelt setting is nev
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,10 @@ ACTIONS = ("isolate_instance", "deactivate_access_key", "revoke_role_sessions", 
 # Severity bands of the playbook: 7.0+ = HIGH = act now. The key action is opt-in (issue 16).
 DEFAULT_POLICY: dict[str, Any] = {
     "dry_run": True,
-    "exempt_tag": {"key": "SecurityResponse", "value": "exempt"},
+    # The tag exempts only when `protected` says an SCP keeps everyone but the security admins from setting it
+    # (README "GuardDuty response"); `exempt_instances` is the exemption the spec's reviewers grant.
+    "exempt_tag": {"key": "SecurityResponse", "value": "exempt", "protected": False},
+    "exempt_instances": [],
     "notify": {"no_action_min_severity": 7.0, "samples": False},
     "actions": {
         "isolate_instance": {"enabled": True, "min_severity": 7.0},
@@ -24,6 +28,9 @@ DEFAULT_POLICY: dict[str, Any] = {
         "block_remote_ip": {"enabled": True, "min_severity": 7.0, "expiry_hours": 24},
     },
 }
+
+
+_INSTANCE_ID = re.compile(r"i-[0-9a-f]{8,17}\Z")
 
 
 class PolicyError(ValueError):
@@ -47,6 +54,8 @@ class Policy:
     dry_run: bool
     exempt_tag_key: str
     exempt_tag_value: str
+    exempt_tag_protected: bool
+    exempt_instances: frozenset[str]
     notify_min_severity: float
     notify_samples: bool
     actions: dict[str, ActionPolicy]
@@ -97,6 +106,12 @@ def _action(name: str, raw: dict[str, Any]) -> ActionPolicy:
     return ActionPolicy(enabled, severity, expiry)
 
 
+def _instances(value: Any) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and _INSTANCE_ID.match(v) for v in value):
+        raise PolicyError("exempt_instances", f"expected a list of EC2 instance ids (i-0123abcd...), got {value!r}")
+    return frozenset(value)
+
+
 def load_policy(raw: Any) -> Policy:
     """Validate a policy mapping (missing keys take the defaults); PolicyError names the first bad key."""
     if raw is None:
@@ -113,6 +128,8 @@ def load_policy(raw: Any) -> Policy:
         dry_run=_typed(merged["dry_run"], bool, "dry_run"),
         exempt_tag_key=tag["key"],
         exempt_tag_value=tag["value"],
+        exempt_tag_protected=_typed(tag["protected"], bool, "exempt_tag.protected"),
+        exempt_instances=_instances(merged["exempt_instances"]),
         notify_min_severity=notify_min,
         notify_samples=_typed(merged["notify"]["samples"], bool, "notify.samples"),
         actions={name: _action(name, merged["actions"][name]) for name in ACTIONS},

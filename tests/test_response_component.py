@@ -219,6 +219,18 @@ def test_interfaces_can_only_be_moved_into_the_quarantine_groups() -> None:
             assert body["resources"] != ["*"], sid
 
 
+def test_role_policies_are_written_only_on_listed_or_tagged_roles() -> None:
+    # Before: PutRolePolicy on role/* with no condition (a finding could name any role of the account).
+    for sid, body in _statements().items():
+        if "iam:PutRolePolicy" in body["actions"] and body["effect"] == "Allow":
+            listed = "local.revocable_roles" in str(body["resources"])
+            assert listed or body["conditions"] == ["${local.revocable_tag}"], sid
+    locals_ = {k: v for entry in _module()["locals"] for k, v in entry.items()}
+    assert locals_["revocable_tag"]["variable"] == "aws:ResourceTag/SecurityResponseRevocable"
+    only = _statements()["OnlyTerminationProtection"]
+    assert only["effect"] == "Deny" and only["actions"] == ["ec2:ModifyInstanceAttribute"]
+
+
 def test_quarantine_group_has_no_rules() -> None:
     (group,) = [r["aws_security_group"]["quarantine"] for r in _module()["resource"] if "aws_security_group" in r]
     assert "ingress" not in group and "egress" not in group

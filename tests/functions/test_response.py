@@ -190,13 +190,17 @@ def test_instance_credential_exfiltration_revokes_older_role_sessions(world: Wor
     finding["type"] = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"
     finding["severity"] = 8
     finding["resource"]["accessKeyDetails"].update(userType="AssumedRole", userName=world.role)
-    report = world.run(finding)
+    unlisted = world.run(finding)  # neither listed nor tagged: the role may not touch it, so it does not try
+    assert _statuses(unlisted)["revoke_role_sessions"] == "not_applicable"
+    assert "neither in the policy's revocable_roles nor tagged SecurityResponseRevocable=true" in str(unlisted)
+    report = world.run(finding, revocable_roles=[world.role])
     assert _statuses(report)["revoke_role_sessions"] == "done"
     document = world.clients.iam.get_role_policy(RoleName=world.role, PolicyName="AWSRevokeOlderSessions")
     statement = document["PolicyDocument"]["Statement"][0]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"DateLessThan": {"aws:TokenIssueTime": "2026-12-02T03:00:00Z"}}
-    assert _statuses(world.run(finding))["revoke_role_sessions"] == "already_done"
+    world.clients.iam.tag_role(RoleName=world.role, Tags=[{"Key": "SecurityResponseRevocable", "Value": "true"}])
+    assert _statuses(world.run(finding))["revoke_role_sessions"] == "already_done"  # tagged: revocable too
 
 
 def test_inbound_remote_ip_is_blocked_in_the_waf_ip_set_and_expires(world: World) -> None:
@@ -307,6 +311,7 @@ def test_decision_is_pure_and_reads_getfindings_pascal_case() -> None:
         ({"exempt_tag": {"key": ""}}, "exempt_tag.key"),
         ({"exempt_tag": {"protected": "yes"}}, "exempt_tag.protected"),
         ({"exempt_instances": ["i-1; rm"]}, "exempt_instances"),
+        ({"revocable_roles": "admin"}, "revocable_roles"),
     ],
 )
 def test_policy_errors_name_the_key(raw: dict[str, Any], key: str) -> None:

@@ -77,6 +77,7 @@ def respond(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
             blocked_ip_set_arn=settings.blocked_ip_set_arn,
             block_expiry_hours=settings.policy.action("block_remote_ip").expiry_hours,
             own_role_name=settings.own_role_name,
+            revocable_roles=policy.revocable_roles,
         )
     return execute(decision, clients, ctx, settings.topic_arn)
 

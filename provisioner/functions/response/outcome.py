@@ -54,6 +54,7 @@ class Context:
     blocked_ip_set_arn: str = ""
     block_expiry_hours: int = 24
     own_role_name: str = ""
+    revocable_roles: frozenset[str] = frozenset()
 
     def tag(self, name: str) -> str:
         return TAG_PREFIX + name

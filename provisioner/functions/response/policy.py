@@ -20,6 +20,9 @@ DEFAULT_POLICY: dict[str, Any] = {
     # (README "GuardDuty response"); `exempt_instances` is the exemption the spec's reviewers grant.
     "exempt_tag": {"key": "SecurityResponse", "value": "exempt", "protected": False},
     "exempt_instances": [],
+    # Roles whose sessions the response may revoke (besides roles tagged REVOCABLE_TAG): the role may
+    # PutRolePolicy on these only (modules/response).
+    "revocable_roles": [],
     "notify": {"no_action_min_severity": 7.0, "samples": False},
     "actions": {
         "isolate_instance": {"enabled": True, "min_severity": 7.0},
@@ -31,6 +34,9 @@ DEFAULT_POLICY: dict[str, Any] = {
 
 
 _INSTANCE_ID = re.compile(r"i-[0-9a-f]{8,17}\Z")
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}\Z", re.ASCII)
+# A role carrying this tag may have its sessions revoked (the module's condition aws:ResourceTag/<key>).
+REVOCABLE_TAG = ("SecurityResponseRevocable", "true")
 
 
 class PolicyError(ValueError):
@@ -56,6 +62,7 @@ class Policy:
     exempt_tag_value: str
     exempt_tag_protected: bool
     exempt_instances: frozenset[str]
+    revocable_roles: frozenset[str]
     notify_min_severity: float
     notify_samples: bool
     actions: dict[str, ActionPolicy]
@@ -106,9 +113,9 @@ def _action(name: str, raw: dict[str, Any]) -> ActionPolicy:
     return ActionPolicy(enabled, severity, expiry)
 
 
-def _instances(value: Any) -> frozenset[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and _INSTANCE_ID.match(v) for v in value):
-        raise PolicyError("exempt_instances", f"expected a list of EC2 instance ids (i-0123abcd...), got {value!r}")
+def _names(value: Any, pattern: re.Pattern[str], key: str, what: str) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and pattern.match(v) for v in value):
+        raise PolicyError(key, f"expected a list of {what}, got {value!r}")
     return frozenset(value)
 
 
@@ -129,7 +136,8 @@ def load_policy(raw: Any) -> Policy:
         exempt_tag_key=tag["key"],
         exempt_tag_value=tag["value"],
         exempt_tag_protected=_typed(tag["protected"], bool, "exempt_tag.protected"),
-        exempt_instances=_instances(merged["exempt_instances"]),
+        exempt_instances=_names(merged["exempt_instances"], _INSTANCE_ID, "exempt_instances", "EC2 instance ids"),
+        revocable_roles=_names(merged["revocable_roles"], _ROLE_NAME, "revocable_roles", "IAM role names"),
         notify_min_severity=notify_min,
         notify_samples=_typed(merged["notify"]["samples"], bool, "notify.samples"),
         actions={name: _action(name, merged["actions"][name]) for name in ACTIONS},

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from provisioner.errors import InputError
@@ -29,3 +32,41 @@ def read_input(path: Path) -> bytes:
     if len(data) > MAX_INPUT_BYTES:
         raise too_large
     return data
+
+
+def check_output_dir(path: Path, option: str, names: Iterable[str] = ()) -> None:
+    """Before anything is written: `path` is (or can be made) a directory we can write in, and none of the file
+    `names` (relative, possibly with subdirectories) collides with a directory or a non-directory parent there.
+    InputError names the option, the path and the reason."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        if existing.is_symlink():  # a dangling link: writing would follow it somewhere else
+            raise InputError(f"{option} {existing}: a dangling symbolic link")
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == path else f"is under {existing}, which is not a directory"
+        raise InputError(f"{option} {path}: {where}")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot write in {existing}: {exc.strerror or exc}") from None
+    for name in names:
+        relative = Path(name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise InputError(f"{option} {path}: refusing to write {name!r} outside the directory")
+        target = path / relative
+        for parent in list(reversed(relative.parents))[1:]:
+            if (path / parent).exists() and not (path / parent).is_dir():
+                raise InputError(f"{option} {path}: {path / parent} is a file where a directory is needed")
+        if target.is_dir():
+            raise InputError(f"{option} {path}: {target} is a directory where a file is to be written")
+
+
+@contextmanager
+def writing(path: Path, option: str) -> Iterator[None]:
+    """A write that fails after the checks (disk full, a race) is still one line, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot write: {exc.strerror or exc}") from None

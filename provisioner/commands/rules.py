@@ -155,13 +155,14 @@ def build_cmd(
 ) -> None:
     """Compile every alerting rule to an OpenSearch Alerting monitor body."""
     from provisioner.rules.compile import build_monitors
+    from provisioner.user_files import check_output_dir, writing
 
     monitors = build_monitors(_catalogue(rules, placeholder), channel, prefix=prefix)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    for monitor in monitors:
-        (out / f"{monitor['name']}.json").write_text(json.dumps(monitor, indent=2) + "\n", encoding="utf-8")
+    check_output_dir(out, "--out", [f"{monitor['name']}.json" for monitor in monitors])
+    with writing(out, "--out"):
+        out.mkdir(parents=True, exist_ok=True)
+        for monitor in monitors:
+            (out / f"{monitor['name']}.json").write_text(json.dumps(monitor, indent=2) + "\n", encoding="utf-8")
     typer.echo(f"{len(monitors)} monitors written to {out}")
 
 

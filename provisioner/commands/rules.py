@@ -91,6 +91,9 @@ def test_cmd(
         found, bad = load_events(path)
         loaded.extend(found)
         skipped += bad
+    if not loaded:  # nothing could be read: never "0 events", exit 0
+        names = ", ".join(str(p) for p in events)
+        raise InputError(f"{names}: no CloudTrail, WAF or GuardDuty record could be read ({skipped} malformed)")
     found_matches = matches(evaluate(catalogue, loaded), catalogue)
     if fmt is OutFormat.json:
         typer.echo(json.dumps({"events": len(loaded), "skipped": skipped, "matches": found_matches}, indent=2))

@@ -67,6 +67,4 @@ def load_events(path: Path) -> tuple[list[Event], int]:
     except FunctionInputError as exc:
         raise InputError(f"{path}: not a log file: {exc.reason}") from None
     events, bad = normalise_records(records)
-    if not events and (skipped or bad or not data.strip()):  # nothing was read: never "0 events", exit 0
-        raise InputError(f"{path}: no CloudTrail, WAF or GuardDuty record could be read ({skipped + bad} malformed)")
     return events, skipped + bad

@@ -12,6 +12,7 @@ import typer
 
 from provisioner.commands import read_input
 from provisioner.errors import InputError
+from provisioner.ui import json_safe
 
 app = typer.Typer(help="Normalise AWS security logs to Elastic Common Schema.", no_args_is_help=True)
 
@@ -47,7 +48,7 @@ def normalize(
         except (RecursionError, ValueError):  # nested too deeply to write: skipped like a malformed record
             skipped += 1
             continue
-        out.write(line + "\n")
+        out.write(json_safe(line) + "\n")
     out.flush()
     if skipped:
         typer.echo(f"note: skipped {skipped} malformed records", err=True)

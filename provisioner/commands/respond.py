@@ -15,6 +15,7 @@ import typer
 
 from provisioner.commands import read_input
 from provisioner.errors import InputError
+from provisioner.ui import one_line
 
 if TYPE_CHECKING:
     from provisioner.functions.response.decide import Home
@@ -53,14 +54,15 @@ def _policy(env: str | None) -> tuple[dict[str, Any], Home | None]:
 
 
 def render_text(report: dict[str, Any]) -> str:
+    """The report for a terminal: every field from the finding (user names, ids) on one line, controls escaped."""
     finding = report["finding"]
-    lines = [f"finding {finding['id']}  {finding['type']}  severity {finding['severity']:g}"]
+    lines = [f"finding {one_line(finding['id'])}  {one_line(finding['type'])}  severity {finding['severity']:g}"]
     width = max((len(a["action"]) for a in report["actions"]), default=0)
     for action in report["actions"]:
-        reason = f"  ({action['reason']})" if action.get("reason") else ""
-        lines.append(f"  {action['action'].ljust(width)}  {action['resource']}  {action['status']}{reason}")
+        reason = f"  ({one_line(action['reason'])})" if action.get("reason") else ""
+        lines.append(f"  {action['action'].ljust(width)}  {one_line(action['resource'])}  {action['status']}{reason}")
     if report["skipped_reason"]:
-        lines.append(f"no action: {report['skipped_reason']}")
+        lines.append(f"no action: {one_line(report['skipped_reason'])}")
     return "\n".join(lines)
 
 

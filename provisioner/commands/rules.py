@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from provisioner.errors import InputError, ProvisionError
+from provisioner.ui import one_line
 
 if TYPE_CHECKING:
     from provisioner.rules.catalogue import Catalogue
@@ -100,8 +101,8 @@ def test_cmd(
         return
     for m in found_matches:
         typer.echo(f"{m['level']:<13} {m['count']:>6}  {m['name']}  {m['title']}  {','.join(m['techniques'])}")
-        for group in m.get("groups", []):
-            typer.echo("    " + " ".join(f"{k}={v}" for k, v in group.items()))
+        for group in m.get("groups", []):  # values from the events (user names, addresses): one line, escaped
+            typer.echo("    " + " ".join(f"{one_line(str(k))}={one_line(str(v))}" for k, v in group.items()))
     typer.echo(f"{len(loaded)} events ({skipped} skipped), {len(found_matches)} rules matched")
 
 

@@ -100,3 +100,25 @@ def test_ui_lines_escape_control_characters(tmp_path: Path) -> None:
     out.seek(0)
     err.seek(0)
     _clean(out.read() + err.read())
+
+
+def test_a_plan_summary_escapes_addresses_and_values_in_text_and_markdown(tmp_path: Path) -> None:
+    plan = json.loads((DATA / "plans/create.json").read_text())
+    change = plan["resource_changes"][0]
+    change["address"] = f'aws_s3_bucket.b["{HOSTILE}"]'
+    change["change"]["after"] = {"tags": {HOSTILE: HOSTILE}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    for fmt in ("text", "markdown"):
+        result = runner.invoke(app, ["summarize", str(path), "--format", fmt])
+        assert result.exit_code == 0, result.output
+        _clean(result.stdout)
+        assert "\\x1b[2J" in result.stdout or "\\u001b[2J" in result.stdout
+
+
+def test_summarize_refuses_a_device_and_a_deep_document_in_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for path, reason in ((Path("/dev/zero"), "not a regular file"), (deep, "not a plan: JSON nested too deeply")):
+        result = runner.invoke(app, ["summarize", str(path)])
+        assert (result.exit_code, result.stderr) == (2, f"error: {path}: {reason}\n")

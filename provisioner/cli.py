@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from provisioner.commands import emulator, findings, logs, opensearch, respond, rules
+from provisioner.commands import comment, emulator, findings, logs, opensearch, respond, rules
 from provisioner.errors import DEFAULT_POLICY, VERDICT_POLICY, ExitPolicy, InputError, exit_code_for
 from provisioner.ui import one_line
 
@@ -56,6 +56,7 @@ app.add_typer(opensearch.app, name="opensearch")
 app.add_typer(rules.app, name="rules")
 app.add_typer(emulator.app, name="emulator")
 app.command("respond")(respond.respond)
+app.command("comment")(comment.comment)
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment name (a file in environments/).")]
 InstanceOpt = Annotated[
@@ -88,6 +89,12 @@ class Format(str, Enum):
 class ScanFormat(str, Enum):
     text = "text"
     json = "json"
+
+
+class GateFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
 
 
 class DriftFormat(str, Enum):
@@ -163,13 +170,15 @@ def validate(env: EnvOpt, name: InstanceOpt = None) -> None:
 def scan(
     env: EnvOpt,
     name: InstanceOpt = None,
-    fmt: Annotated[ScanFormat, typer.Option("--format", help="text or json")] = ScanFormat.text,
+    fmt: Annotated[GateFormat, typer.Option("--format", help="text, json or sarif (SARIF 2.1.0)")] = GateFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     report_dir: ReportDirOpt = None,
 ) -> None:
     """Run the Checkov gate on the rendered configuration (exit 0 passed, 1 failed, 2 bad input)."""
     from provisioner import lifecycle
 
-    raise typer.Exit(lifecycle.scan_environment(_workspace(env, name), fmt=fmt.value, report_dir=report_dir))
+    ws = _workspace(env, name)
+    raise typer.Exit(lifecycle.scan_environment(ws, fmt=fmt.value, report_dir=report_dir, output=output))
 
 
 @app.command()
@@ -293,6 +302,18 @@ def drift(
         bool, typer.Option("--no-aws-checks", help="Terraform only: no posture or unmanaged-resource checks.")
     ] = False,
     plugin_dir: PluginDirOpt = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            metavar="URL",
+            help="Post when an environment's drift changes (new, changed, resolved): a webhook URL "
+            "(Slack/Teams get text, others the drift JSON), slack:URL, or sns:TOPIC_ARN. Repeatable.",
+        ),
+    ] = None,
+    github_issue: Annotated[
+        bool, typer.Option("--github-issue", help="One GitHub issue per drifted environment (in Actions).")
+    ] = False,
 ) -> None:
     """Detect drift: changed outside Terraform, pending config changes, security posture, unmanaged resources.
 
@@ -310,6 +331,8 @@ def drift(
         plugin_dir=plugin_dir,
         fmt=fmt.value,
         output=output,
+        notify=notify or [],
+        github_issue=github_issue,
     )
     raise typer.Exit(run(_project(), request, ui=_ui()))
 

@@ -4,5 +4,5 @@ Result objects own their data and verdicts (`to_json`, `ok`, `exit_code`); how t
 system is decided here, with one set of helpers (`common`, `junit`).
 """
 
-# What `--report-dir` receives (provisioner/scan.py write_reports, provisioner/report/plan.py write_plan_summary).
-REPORT_FILES = ("checkov.json", "checkov.junit.xml", "plan-summary.json", "plan-summary.md")
+# What `--report-dir` receives (lifecycle._write_scan_reports, provisioner/report/plan.py write_plan_summary).
+REPORT_FILES = ("checkov.json", "checkov.junit.xml", "checkov.sarif", "plan-summary.json", "plan-summary.md")

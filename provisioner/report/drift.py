@@ -39,7 +39,7 @@ def progress_line(env: EnvironmentDrift) -> str:
     return f"[{env.name}] {env.status} ({detail}) in {env.duration:.1f}s"
 
 
-def _env_text(env: EnvironmentDrift) -> list[str]:
+def env_text(env: EnvironmentDrift) -> list[str]:
     where = f" ({env.region})" if env.region else ""
     lines = [f"{env.name}{where}: {env.status.upper()}"]
     if env.terraform is not None:
@@ -59,11 +59,11 @@ def _env_text(env: EnvironmentDrift) -> list[str]:
 
 
 def to_text(report: DriftReport) -> str:
-    lines = [line for env in report.environments for line in _env_text(env)]
+    lines = [line for env in report.environments for line in env_text(env)]
     return "\n".join([*lines, headline(report)])
 
 
-def _env_markdown(env: EnvironmentDrift) -> list[str]:
+def env_markdown(env: EnvironmentDrift) -> list[str]:
     lines = ["", f"### `{env.name}`: {env.status}", ""]
     if env.all_errors:
         lines += ["#### Errors", "", *[f"- {md_cell(e)}" for e in env.all_errors], ""]
@@ -97,7 +97,7 @@ def to_markdown(report: DriftReport) -> str:
         )
     for env in report.environments:
         if env.status != "clean":
-            lines += _env_markdown(env)
+            lines += env_markdown(env)
     return "\n".join(lines) + "\n"
 
 

@@ -45,8 +45,10 @@ def scan_environment(
     """The configuration gate alone: 0 passed, 1 failed (2 for bad input comes from the error path)."""
     from provisioner.report.common import write_output
     from provisioner.scan import scan_config_reusing
+    from provisioner.user_files import check_output_file
 
     _check_report_dir(report_dir)
+    check_output_file(output, "--output")
     rendered = ws.render()
     report = scan_config_reusing(rendered.work_dir, rendered.config_hash, ws.spec.checkov, base=ws.project.root)
     if fmt == "sarif":

@@ -34,6 +34,14 @@ def read_input(path: Path) -> bytes:
     return data
 
 
+def check_output_file(path: Path | None, option: str) -> None:
+    """A report file the command will write: its directory as check_output_dir checks it, and not a directory."""
+    if path is not None and path.is_dir():
+        raise InputError(f"{option} {path}: is a directory where a file is to be written")
+    if path is not None:
+        check_output_dir(path.parent, option)
+
+
 def check_output_dir(path: Path, option: str, names: Iterable[str] = ()) -> None:
     """Before anything is written: `path` is (or can be made) a directory we can write in, and none of the file
     `names` (relative, possibly with subdirectories) collides with a directory or a non-directory parent there.

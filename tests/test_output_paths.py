@@ -102,3 +102,13 @@ def test_a_file_name_taken_by_a_directory_is_refused_before_writing(
     assert result.exit_code == 2, result.output
     assert result.stderr.endswith(f"{taken} is a directory where a file is to be written\n")
     assert _files(out) == []
+
+
+def test_a_report_file_whose_name_is_a_directory_is_refused_before_the_scan(project: Path, tmp_path: Path) -> None:
+    taken = tmp_path / "work" / "report.json"
+    taken.mkdir(parents=True)
+    args = ["--project", str(project), "scan", "--env", "dev", "--format", "json", "--output", str(taken)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: --output {taken}: is a directory where a file is to be written\n"
+    assert result.stdout == ""  # refused before the scan ran

@@ -16,6 +16,7 @@ import typer.core
 
 from provisioner.commands import comment, emulator, findings, fleet, logs, opensearch, respond, rules
 from provisioner.errors import DEFAULT_POLICY, VERDICT_POLICY, ExitPolicy, InputError, exit_code_for
+from provisioner.ui import one_line
 
 if TYPE_CHECKING:
     from provisioner.project import Project
@@ -36,7 +37,7 @@ class _Group(typer.core.TyperGroup):
             raise
         except BaseException as exc:
             policy = EXIT_POLICIES.get(ctx.invoked_subcommand or "", DEFAULT_POLICY)
-            ctx.exit(exit_code_for(exc, policy, lambda line: typer.echo(line, err=True)))
+            ctx.exit(exit_code_for(exc, policy, lambda line: typer.echo(one_line(line), err=True)))
         return None
 
 

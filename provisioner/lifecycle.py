@@ -30,13 +30,25 @@ def validate_environment(ws: Workspace) -> None:
     ws.validate()
 
 
+def _check_report_dir(report_dir: Path | None) -> None:
+    """A --report-dir that cannot receive the reports is refused before anything runs or is written."""
+    from provisioner.report import REPORT_FILES
+    from provisioner.user_files import check_output_dir
+
+    if report_dir is not None:
+        check_output_dir(report_dir, "--report-dir", REPORT_FILES)
+
+
 def scan_environment(
     ws: Workspace, *, fmt: str = "text", report_dir: Path | None = None, output: Path | None = None
 ) -> int:
     """The configuration gate alone: 0 passed, 1 failed (2 for bad input comes from the error path)."""
     from provisioner.report.common import write_output
     from provisioner.scan import scan_config_reusing
+    from provisioner.user_files import check_output_file
 
+    _check_report_dir(report_dir)
+    check_output_file(output, "--output")
     rendered = ws.render()
     report = scan_config_reusing(rendered.work_dir, rendered.config_hash, ws.spec.checkov, base=ws.project.root)
     if fmt == "sarif":
@@ -145,6 +157,7 @@ def _plan_and_scan(ws: Workspace, *, report_dir: Path | None) -> ScannedPlan:
     from provisioner.report.plan import summary_text, write_plan_summary
     from provisioner.scan import ScanSession
 
+    _check_report_dir(report_dir)
     ui = ws.ui
     scans = ScanSession(ws.spec.checkov, base=ws.project.root)
     reports: list[ScanReport] = []

@@ -218,9 +218,11 @@ def _run_all(
 def run(project: Project, request: DriftRequest, *, ui: UI) -> int:
     """`provision drift`: check, then publish the report; returns the exit code (0 no drift, 2 drift, 1 error)."""
     from provisioner.report.drift import FORMATS, publish
+    from provisioner.user_files import check_output_file
 
     if request.fmt not in FORMATS:
         raise InputError(f"--format {request.fmt}: expected one of {', '.join(FORMATS)}")
+    check_output_file(request.output, "--output")  # before hours of plans, not after
     notifier = Notifier.from_options(request.notify, request.github_issue)
     report = check_drift(project, request, ui=ui)
     publish(report, request.fmt, request.output, ui)

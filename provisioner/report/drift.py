@@ -78,7 +78,7 @@ def env_markdown(env: EnvironmentDrift) -> list[str]:
     if env.unmanaged:
         lines += ["", f"#### Unmanaged resources ({len(env.unmanaged)})", ""]
         lines += ["| ARN | service | type |", "|---|---|---|"]
-        lines += [f"| `{md_cell(r.arn)}` | {r.service} | {r.resource_type} |" for r in env.unmanaged]
+        lines += [f"| `{md_cell(r.arn)}` | {md_cell(r.service)} | {md_cell(r.resource_type)} |" for r in env.unmanaged]
     if env.opensearch:
         lines += ["", f"#### OpenSearch content ({len(env.opensearch)})", ""]
         lines += [f"- {md_cell(d.line())}" for d in env.opensearch]

@@ -13,6 +13,7 @@ valid string, "2000" a valid number), so `rate_limit: lots` fails at render inst
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 import unicodedata
@@ -161,6 +162,36 @@ CHECKS: dict[str, Callable[[Project, str, Component, Origin], None]] = {
     "pipeline": _pipeline,
     "response": _response,
 }
+
+
+def check_wiring(project: Project, spec: EnvironmentSpec, origin: Origin) -> None:
+    """Every component names a module; wiring refers to enabled components; no variable set twice."""
+    modules = project.module_names()
+    for comp_name, comp in spec.components.items():
+        module = comp.module or comp_name
+        key = f"components.{comp_name}"
+        if module not in modules:
+            hint = difflib.get_close_matches(module, modules, n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            where = origin(key)
+            raise SpecError(where, key, f"unknown component {module!r}: no module in modules/{suggestion}")
+        if not comp.enabled:
+            continue
+        for var, ref in comp.wiring.items():
+            for item in [ref] if isinstance(ref, str) else ref:
+                source = item.split(".", 1)[0]
+                if source == "lambda":
+                    continue
+                other = spec.components.get(source)
+                if other is None or not other.enabled:
+                    where = origin(f"{key}.wiring.{var}")
+                    state = "not defined" if other is None else "disabled"
+                    raise SpecError(where, f"{key}.wiring.{var}", f"refers to component {source!r}, which is {state}")
+        overlap = set(comp.inputs) & set(comp.wiring)
+        if overlap:
+            var = sorted(overlap)[0]
+            where = origin(f"{key}.inputs.{var}")
+            raise SpecError(where, f"{key}.inputs.{var}", "is set both in inputs and in wiring")
 
 
 def check_component_inputs(project: Project, spec: EnvironmentSpec, origin: Origin) -> None:

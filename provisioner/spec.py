@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from provisioner.component_inputs import TAG_MAX, check_component_inputs, tag_problem
+from provisioner.component_inputs import TAG_MAX, check_component_inputs, check_wiring, tag_problem
 from provisioner.errors import SpecError
 from provisioner.project import INSTANCE_SEPARATOR, Project
 from provisioner.spec_files import Sources, deep_merge, key_path, origin, read_layers, shown_key
@@ -400,7 +400,7 @@ def load_environment(
         )
     sources = read_layers(project, name)
     spec = _validate(sources, name)
-    _check_components(project, spec, sources)
+    check_wiring(project, spec, lambda key: origin(key, sources))
     # Inputs naming files (GuardDuty IP lists), carrying a policy or a URL are checked by their own loader.
     check_component_inputs(project, spec, lambda key: origin(key, sources))
     if instance is not None:
@@ -428,32 +428,3 @@ def _validate(sources: Sources, name: str) -> EnvironmentSpec:
         raise SpecError(origin(key, sources), key, reason) from None
     spec._sources = sources
     return spec
-
-
-def _check_components(project: Project, spec: EnvironmentSpec, sources: Sources) -> None:
-    modules = project.module_names()
-    for comp_name, comp in spec.components.items():
-        module = comp.module or comp_name
-        key = f"components.{comp_name}"
-        if module not in modules:
-            hint = difflib.get_close_matches(module, modules, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-            where = origin(key, sources)
-            raise SpecError(where, key, f"unknown component {module!r}: no module in modules/{suggestion}")
-        if not comp.enabled:
-            continue
-        for var, ref in comp.wiring.items():
-            for item in [ref] if isinstance(ref, str) else ref:
-                source = item.split(".", 1)[0]
-                if source == "lambda":
-                    continue
-                other = spec.components.get(source)
-                if other is None or not other.enabled:
-                    where = origin(f"{key}.wiring.{var}", sources)
-                    state = "not defined" if other is None else "disabled"
-                    raise SpecError(where, f"{key}.wiring.{var}", f"refers to component {source!r}, which is {state}")
-        overlap = set(comp.inputs) & set(comp.wiring)
-        if overlap:
-            var = sorted(overlap)[0]
-            where = origin(f"{key}.inputs.{var}", sources)
-            raise SpecError(where, f"{key}.inputs.{var}", "is set both in inputs and in wiring")

@@ -12,7 +12,6 @@ per drifted environment: opened when drift appears, commented when it changes, c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import urllib.error
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from provisioner.errors import InputError, ProvisionError
+from provisioner.functions.fleet.merge import drift_fingerprint
 from provisioner.spec import iso_utc
 
 if TYPE_CHECKING:
@@ -72,11 +72,9 @@ def parse_target(given: str) -> Target:
 
 
 def fingerprint(env: EnvironmentDrift) -> str:
-    """What the drift is, without when or how long it took: equal fingerprints mean nothing new to say."""
-    data = env.to_json()
-    for volatile in ("duration_seconds", "errors"):
-        data.pop(volatile, None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    """What the drift is, without when or how long it took: equal fingerprints mean nothing new to say (the
+    fleet's aggregation judges with the same function)."""
+    return drift_fingerprint(env.to_json())
 
 
 def change_of(previous: dict[str, Any] | None, env: EnvironmentDrift) -> Change | None:

@@ -84,27 +84,14 @@ def with_verdict(environments: list[dict[str, Any]], *, aws_checks: bool) -> dic
     }
 
 
-def _what_drifted(env: dict[str, Any]) -> dict[str, Any]:
-    """What a person is told about: status, the addresses that drifted, findings and unmanaged ARNs — not
-    timings or timestamps, so the same drift on another night has the same fingerprint."""
-    terraform = env.get("terraform") or {}
-    return {
-        "status": env["status"],
-        "errors": sorted(str(e) for e in env.get("errors") or []),
-        "changed": sorted(
-            str(c.get("address"))
-            for part in ("changed_outside", "pending")
-            for c in terraform.get(part) or []
-            if isinstance(c, dict)
-        ),
-        "posture": sorted(
-            f"{p.get('id')} {p.get('resource')}" for p in env.get("posture") or [] if p.get("status") == "drift"
-        ),
-        "unmanaged": sorted(str(r.get("arn")) for r in env.get("unmanaged") or [] if isinstance(r, dict)),
-    }
+def drift_fingerprint(env: dict[str, Any]) -> str:
+    """What an environment's drift is, without when it was found or how long that took: the same drift on another
+    night has the same fingerprint; a different address, value, finding or status has another."""
+    data = {k: v for k, v in env.items() if k not in ("duration_seconds", "errors")}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def fingerprint(report: dict[str, Any]) -> str:
-    """Stable across runs with the same drift; changes when drift appears, changes or is resolved."""
-    state = {env_key(env): _what_drifted(env) for env in report["environments"] if env["status"] != "clean"}
+    """A fleet's drift: changes when any environment's drift appears, changes or is resolved."""
+    state = {env_key(env): drift_fingerprint(env) for env in report["environments"] if env["status"] != "clean"}
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()

@@ -122,3 +122,10 @@ def test_summarize_refuses_a_device_and_a_deep_document_in_one_line(tmp_path: Pa
     for path, reason in ((Path("/dev/zero"), "not a regular file"), (deep, "not a plan: JSON nested too deeply")):
         result = runner.invoke(app, ["summarize", str(path)])
         assert (result.exit_code, result.stderr) == (2, f"error: {path}: {reason}\n")
+
+
+def test_envs_escapes_a_file_name_that_carries_escape_sequences(fixture_project: Path) -> None:
+    (fixture_project / "environments" / "evil\x1b[2J.yaml").write_text("name_prefix: fx-evil\n")
+    result = CliRunner().invoke(app, ["--project", str(fixture_project), "envs"])
+    assert "\x1b[2J" not in result.output
+    assert "\\x1b[2J" in result.output

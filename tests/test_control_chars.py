@@ -126,6 +126,6 @@ def test_summarize_refuses_a_device_and_a_deep_document_in_one_line(tmp_path: Pa
 
 def test_envs_escapes_a_file_name_that_carries_escape_sequences(fixture_project: Path) -> None:
     (fixture_project / "environments" / "evil\x1b[2J.yaml").write_text("name_prefix: fx-evil\n")
-    result = CliRunner().invoke(app, ["--project", str(fixture_project), "envs"])
+    result = CliRunner().invoke(app, ["--project", str(fixture_project), "envs"], color=True)  # as on a TTY
     assert "\x1b[2J" not in result.output
     assert "\\x1b[2J" in result.output

@@ -41,6 +41,7 @@ lint: install
 	$(BIN)/ruff check provisioner tests scripts bench
 	$(BIN)/ruff format --check provisioner tests scripts bench
 	$(BIN)/mypy provisioner
+	$(BIN)/lint-imports
 	$(BIN)/terraform fmt -check -recursive modules
 
 fmt: install

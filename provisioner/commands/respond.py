@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from provisioner.commands import project_of
 from provisioner.errors import InputError
 
 
@@ -38,11 +39,10 @@ def _read_finding(path: Path) -> Any:
 def _policy(env: str | None) -> dict[str, Any]:
     if env is None:
         return {}
-    from provisioner.cli import _project
     from provisioner.component_inputs import response_policy
     from provisioner.spec import load_environment
 
-    project = _project()
+    project = project_of()
     spec = load_environment(project, env)  # validates the policy (SpecError names file and key)
     if "response" not in spec.enabled_components:
         raise InputError(f"{project.relative(project.environment_file(env))}: components.response: not enabled")

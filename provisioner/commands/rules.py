@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from provisioner.commands import project_of
 from provisioner.errors import InputError, ProvisionError
 
 if TYPE_CHECKING:
@@ -33,9 +34,8 @@ PlaceholderOpt = Annotated[
 
 
 def _root() -> Path:
-    from provisioner.cli import _project
 
-    return _project().root
+    return project_of().root
 
 
 def _placeholders(given: list[str] | None) -> dict[str, list[str]]:

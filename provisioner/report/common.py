@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import ProvisionError
+from provisioner.plan import SENSITIVE, UNKNOWN
 
-SENSITIVE = "(sensitive)"
-UNKNOWN = "(known after apply)"
+__all__ = ["SENSITIVE", "UNKNOWN", "indent", "md_cell", "show_value", "write_output"]
 
 
 def show_value(value: Any) -> str:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from provisioner.errors import InputError, ProvisionError
-from provisioner.project import INSTANCE_SEPARATOR, Project, validate_instance_name, workspace_id
+from provisioner.project import INSTANCE_SEPARATOR, Project, WorkspaceRef, validate_instance_name, workspace_id
 from provisioner.spec import EnvironmentSpec, iso_utc, load_environment, parse_duration
 
 REMOTE_RECORD_FILE = "instance.json"
@@ -29,7 +29,11 @@ class Instance:
 
     @property
     def workspace(self) -> str:
-        return workspace_id(self.env, self.name)
+        return self.ref.id
+
+    @property
+    def ref(self) -> WorkspaceRef:
+        return WorkspaceRef(self.env, self.name)
 
     def expired(self, now: datetime | None = None) -> bool:
         return (now or utcnow()) >= self.expires_at

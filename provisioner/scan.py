@@ -250,10 +250,12 @@ class ScanSession:
     Creating it starts Checkov (the worker imports it in the background); `close()` ends every Checkov
     process of the session, also on errors and Ctrl-C."""
 
-    def __init__(self, policy: CheckovPolicy, *, base: Path, use_worker: bool | None = None) -> None:
+    def __init__(
+        self, policy: CheckovPolicy, *, base: Path, use_worker: bool | None = None, runner: CheckovRunner | None = None
+    ) -> None:
         self.policy = policy
         self.base = base
-        self.runner = CheckovRunner(use_worker=use_worker)
+        self.runner = runner or CheckovRunner(use_worker=use_worker)
         self._count = 0
 
     def __enter__(self) -> ScanSession:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from provisioner.errors import SpecError
-from provisioner.project import INSTANCE_SEPARATOR, Project
+from provisioner.project import INSTANCE_SEPARATOR, Project, workspace_id
 from provisioner.spec_files import deep_merge, key_path, origin, read_yaml
 
 _DURATION_RE = re.compile(r"^(\d+)([mhdw])$")
@@ -227,7 +227,7 @@ class EnvironmentSpec(_Model):
 
     @property
     def workspace(self) -> str:
-        return f"{self.name}{INSTANCE_SEPARATOR}{self.instance}" if self.instance else self.name
+        return workspace_id(self.name, self.instance)
 
     @property
     def enabled_components(self) -> dict[str, Component]:

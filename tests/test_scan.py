@@ -28,6 +28,9 @@ from provisioner.render import render
 from provisioner.scan import ScanSession, config_scan_key
 from provisioner.spec import load_environment
 
+# Every test here runs the real Checkov (a worker or CLI processes): `make test` only.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 AWS_MIRROR = Path(os.environ.get("PROVISION_AWS_PLUGIN_DIR", "/opt/tf-plugins"))
 

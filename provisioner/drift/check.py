@@ -14,17 +14,18 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from provisioner.drift.model import DriftReport, EnvironmentDrift
 from provisioner.errors import InputError, Interrupted, ProvisionError
-from provisioner.project import INSTANCE_SEPARATOR, Project
+from provisioner.project import Project, WorkspaceRef
 from provisioner.ui import UI
-from provisioner.workspace import Workspace, load_spec
+from provisioner.workspace import Tools, Workspace, load_spec
 
 if TYPE_CHECKING:
+    from provisioner.instances import Instance
     from provisioner.plan import DriftResult
 
 
@@ -126,31 +127,30 @@ def _run_one(ws: Workspace, result: EnvironmentDrift, *, aws_checks: bool) -> En
     return result
 
 
-def _all_workspaces(project: Project, ui: UI) -> list[str]:
+def _all_workspaces(project: Project, ui: UI) -> list[tuple[WorkspaceRef, Instance | None]]:
     """Deployed things: every environment except templates, plus every ephemeral instance (`demo--pr-42`),
-    local or recorded next to its state in S3."""
+    local or recorded next to its state in S3 (with its record, so its spec is built without a second search)."""
     from provisioner import instances
     from provisioner.spec import load_environment
 
-    names: list[str] = []
+    found: list[tuple[WorkspaceRef, Instance | None]] = []
     for name in project.environment_names():
         try:
             if load_environment(project, name).ephemeral.template:
                 continue
         except ProvisionError:
             pass  # an invalid spec is still checked, so its error is reported
-        names.append(name)
-    found = instances.discover(project)
-    for problem in found.problems:
+        found.append((WorkspaceRef(name), None))
+    discovery = instances.discover(project)
+    for problem in discovery.problems:
         ui.warn(f"instance records: {problem}")
-    return names + [record.workspace for record in found.records]
+    return found + [(record.ref, record) for record in discovery.records]
 
 
-def _open(project: Project, name: str, ui: UI, plugin_dir: Path | None) -> Workspace:
-    env, _, instance = name.partition(INSTANCE_SEPARATOR)
-    spec = load_spec(project, env, instance or None)
+def _open(project: Project, ref: WorkspaceRef, record: Instance | None, ui: UI, request: DriftRequest) -> Workspace:
+    spec = load_spec(project, ref, record)
     stream = cast(TextIO, _Prefixed(ui.err, f"[{spec.workspace}] "))
-    return Workspace(project, spec, UI(out=stream, err=stream), plugin_dir)
+    return Workspace(project, spec, UI(out=stream, err=stream), request.plugin_dir, request.tools)
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,7 @@ class DriftRequest:
     plugin_dir: Path | None = None
     fmt: str = "text"
     output: Path | None = None
+    tools: Tools = field(default_factory=Tools)
 
 
 def check_drift(project: Project, request: DriftRequest, *, ui: UI) -> DriftReport:
@@ -174,20 +175,24 @@ def check_drift(project: Project, request: DriftRequest, *, ui: UI) -> DriftRepo
         raise InputError("give --env NAME (repeatable) or --all, not both")
     # Progress goes to stderr: stdout carries only the report, so `--format json > report.json` works.
     progress = UI(out=ui.err, err=ui.err, color=ui.color)
-    names = _all_workspaces(project, progress) if request.all_envs else list(dict.fromkeys(request.envs))
-    if not names:
+    targets = (
+        _all_workspaces(project, progress)
+        if request.all_envs
+        else [(WorkspaceRef.parse(name), None) for name in dict.fromkeys(request.envs)]
+    )
+    if not targets:
         raise InputError("no environment to check: give --env NAME (repeatable) or --all")
-    results = [EnvironmentDrift(environment=name) for name in names]
+    results = [EnvironmentDrift(environment=ref.id) for ref, _ in targets]
     workspaces: dict[str, Workspace] = {}
-    for result in results:
+    for result, (ref, record) in zip(results, targets, strict=True):
         try:
-            ws = workspaces[result.environment] = _open(project, result.environment, ui, request.plugin_dir)
+            ws = workspaces[result.environment] = _open(project, ref, record, ui, request)
         except ProvisionError as exc:
             result.errors.append(exc.message)
             continue
         result.workspace, result.region = ws.name, ws.spec.region
     scope = "" if request.aws_checks else " (Terraform only: --no-aws-checks)"
-    progress.step(f"drift: {len(names)} environment(s), {min(request.parallel, len(names))} at a time{scope}")
+    progress.step(f"drift: {len(targets)} environment(s), {min(request.parallel, len(targets))} at a time{scope}")
     _run_all(results, workspaces, parallel=request.parallel, aws_checks=request.aws_checks, progress=progress)
     return DriftReport(results, aws_checks=request.aws_checks)
 

@@ -8,7 +8,7 @@ Words used with one meaning each:
 - **instance**: one ephemeral copy of a template, named by `--name` (`pr-42`); its **record**
   (`instances.Instance`: env, name, created/expiry) lives in `.provision/instances/` and next to its state.
 - **stamp**: build an instance's spec from its template and its record (`workspace.stamped`): own name
-  prefix, state key and tags. Only that; a point in time is a timestamp (`spec.iso_utc`).
+  prefix, state key and tags. Only that; a point in time is a timestamp (`functions.common.iso_utc`).
 - **workspace id**: `dev`, or `demo--pr-42` for an instance (`project.workspace_id`): the work dir
   `.provision/<id>/`, the state key, the `environment` Terraform variable and what reports call a workspace.
 - **WorkspaceRef** (`project.WorkspaceRef`): which env or instance a command works on (env + instance name);

@@ -7,12 +7,10 @@ Only structure is written as HCL (by a Jinja2 template); every value from the sp
 from __future__ import annotations
 
 import contextlib
-import difflib
 import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import SpecError
+from provisioner.primitives import did_you_mean, write_if_changed
 from provisioner.project import Project
 from provisioner.spec import GLOBAL_INPUTS, Component, EnvironmentSpec
 
@@ -140,12 +139,7 @@ def _save_interface_cache(project: Project, cache: dict[str, Any]) -> None:
     payload = {"version": _INTERFACE_CACHE_VERSION, "files": dict(sorted(cache.items()))}
     # A read-only checkout still renders; it only parses again next time.
     with contextlib.suppress(OSError):
-        _write_if_changed(path, (json.dumps(payload, sort_keys=True) + "\n").encode())
-
-
-def _suggest(word: str, options: Iterable[str]) -> str:
-    hint = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean {hint[0]!r}?)" if hint else ""
+        write_if_changed(path, (json.dumps(payload, sort_keys=True) + "\n").encode())
 
 
 @dataclass
@@ -267,7 +261,7 @@ class _Root:
     def _check_variable(self, key: str, var: str, iface: ModuleInterface) -> None:
         if var not in iface.variables:
             raise SpecError(
-                self.spec_file, key, f"not a variable of modules/{iface.name}{_suggest(var, iface.variables)}"
+                self.spec_file, key, f"not a variable of modules/{iface.name}{did_you_mean(var, iface.variables)}"
             )
 
     def _reference(self, key: str, ref: str) -> str:
@@ -277,35 +271,22 @@ class _Root:
 
             if output not in LAMBDA_FUNCTIONS:
                 raise SpecError(
-                    self.spec_file, key, f"unknown Lambda function {output!r}{_suggest(output, LAMBDA_FUNCTIONS)}"
+                    self.spec_file, key, f"unknown Lambda function {output!r}{did_you_mean(output, LAMBDA_FUNCTIONS)}"
                 )
             self.plan.lambdas.add(output)
             return f'var.lambda_packages["{output}"]'
         iface = self.interfaces[source]
         if output not in iface.outputs:
             raise SpecError(
-                self.spec_file, key, f"modules/{iface.name} has no output {output!r}{_suggest(output, iface.outputs)}"
+                self.spec_file,
+                key,
+                f"modules/{iface.name} has no output {output!r}{did_you_mean(output, iface.outputs)}",
             )
         return f"module.{source}.{output}"
 
 
 def _as_list(ref: str | list[str]) -> list[str]:
     return [ref] if isinstance(ref, str) else list(ref)
-
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    """Atomic write that leaves an identical file untouched (keeps mtimes stable for Terraform)."""
-    if path.exists() and path.read_bytes() == data:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _backend(project: Project, spec: EnvironmentSpec) -> dict[str, Any]:
@@ -374,12 +355,12 @@ def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
 
     main = work_dir / MAIN_FILE
     tfvars = work_dir / TFVARS_FILE
-    _write_if_changed(main, text.encode())
-    _write_if_changed(tfvars, (json.dumps(values, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+    write_if_changed(main, text.encode())
+    write_if_changed(tfvars, (json.dumps(values, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
     generated = []
     if content is not None:
         generated.append(work_dir / CONTENT_FILE)
-        _write_if_changed(generated[0], content)
+        write_if_changed(generated[0], content)
     files = (main, tfvars, *packages.values(), *generated)
     digest = config_hash(project, work_dir)
     manifest = {
@@ -388,7 +369,7 @@ def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
         "components": sorted(spec.enabled_components),
         "files": sorted(project.relative(f) for f in files),
     }
-    _write_if_changed(work_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    write_if_changed(work_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     if set(cache) != known:
         _save_interface_cache(project, cache)
     return RenderResult(work_dir, files, digest, tuple(sorted(spec.enabled_components)), packages)

@@ -5,16 +5,17 @@ Every problem becomes a `SpecError` naming the file, the key path and the reason
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import ipaddress
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from provisioner.errors import SpecError
+from provisioner.functions.common import iso_utc
+from provisioner.primitives import did_you_mean
 from provisioner.project import INSTANCE_SEPARATOR, Project, workspace_id
 from provisioner.spec_files import deep_merge, key_path, origin, read_yaml
 
@@ -291,13 +292,6 @@ class EnvironmentSpec(_Model):
         return self.backend.lock_table or f"{self.project}-tfstate-lock"
 
 
-def iso_utc(moment: datetime) -> str:
-    """`2026-01-01T00:00:00Z`: the one timestamp format of tags, instance records and reports."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def load_environment(
     project: Project,
     name: str,
@@ -310,8 +304,7 @@ def load_environment(
     env_dir = project.environments_dir
     known = project.environment_names()
     if name not in known:
-        hint = difflib.get_close_matches(name, known, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        suggestion = did_you_mean(name, known)
         raise SpecError(
             project.relative(env_dir),
             "",
@@ -364,8 +357,7 @@ def _check_components(project: Project, spec: EnvironmentSpec, sources: tuple[tu
         module = comp.module or comp_name
         key = f"components.{comp_name}"
         if module not in modules:
-            hint = difflib.get_close_matches(module, modules, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            suggestion = did_you_mean(module, modules)
             where = origin(key, sources)
             raise SpecError(where, key, f"unknown component {module!r}: no module in modules/{suggestion}")
         if not comp.enabled:

@@ -8,7 +8,7 @@ ENV    ?= local
 # The venv's terraform (1.0.3 from PyPI) and provision come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install up plan test test-all lint fmt bench clean schema docs
+.PHONY: install up plan test test-fast test-all lint fmt bench clean schema docs
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ plan: install
 test: install
 	$(BIN)/pytest -q -p no:cacheprovider
 
+# The fast lane: use-cases against fakes of Terraform and Checkov (tests/fakes.py) and every pure test; what
+# drives the real binaries or the emulator end to end is marked `slow` and left to `make test`.
+test-fast: install
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow and not aws_provider"
+
 # Also runs the tests that need the real hashicorp/aws provider (network to the Terraform registry).
 test-all: install
 	$(BIN)/pytest -q -p no:cacheprovider -m "aws_provider or not aws_provider"
@@ -41,6 +46,7 @@ lint: install
 	$(BIN)/ruff check provisioner tests scripts bench
 	$(BIN)/ruff format --check provisioner tests scripts bench
 	$(BIN)/mypy provisioner
+	$(BIN)/lint-imports
 	$(BIN)/terraform fmt -check -recursive modules
 	$(BIN)/actionlint
 

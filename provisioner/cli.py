@@ -14,8 +14,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from provisioner.commands import comment, emulator, findings, fleet, logs, opensearch, respond, rules
-from provisioner.errors import DEFAULT_POLICY, VERDICT_POLICY, ExitPolicy, InputError, exit_code_for
+from provisioner.commands import (
+    comment,
+    emulator,
+    findings,
+    fleet,
+    logs,
+    opensearch,
+    project_of,
+    remember_project_option,
+    respond,
+    rules,
+)
+from provisioner.errors import DEFAULT_POLICY, VERDICT_POLICY, ExitPolicy, exit_code_for
 from provisioner.ui import one_line
 
 if TYPE_CHECKING:
@@ -111,9 +122,6 @@ class DriftFormat(str, Enum):
     junit = "junit"
 
 
-_state: dict[str, Path | None] = {"project": None}
-
-
 @app.callback()
 def _root(
     project: Annotated[
@@ -121,18 +129,11 @@ def _root(
         typer.Option("--project", "-C", help="Project root (has modules/ and environments/). Default: search up."),
     ] = None,
 ) -> None:
-    _state["project"] = project
+    remember_project_option(project)
 
 
 def _project() -> Project:
-    from provisioner.project import find_project
-
-    given = _state["project"]
-    if given is not None:
-        if not (given / "environments").is_dir():
-            raise InputError(f"--project {given}: no environments/ directory there")
-        return find_project(given)
-    return find_project()
+    return project_of()
 
 
 def _ui(no_color: bool = False) -> UI:
@@ -349,11 +350,6 @@ def drift(
         github_issue=github_issue,
     )
     raise typer.Exit(run(_project(), request, ui=_ui()))
-
-
-from provisioner.commands import emulator as _emulator_commands  # noqa: E402 - registration only
-
-app.add_typer(_emulator_commands.app, name="emulator")
 
 
 def main() -> None:

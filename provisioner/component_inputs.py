@@ -13,7 +13,6 @@ valid string, "2000" a valid number), so `rate_limit: lots` fails at render inst
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 import unicodedata
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 
 from provisioner.errors import SpecError
 from provisioner.functions.response.policy import PolicyError, load_policy
+from provisioner.primitives import did_you_mean
 from provisioner.spec_files import shown_key
 
 if TYPE_CHECKING:
@@ -171,8 +171,7 @@ def check_wiring(project: Project, spec: EnvironmentSpec, origin: Origin) -> Non
         module = comp.module or comp_name
         key = f"components.{comp_name}"
         if module not in modules:
-            hint = difflib.get_close_matches(module, modules, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            suggestion = did_you_mean(module, modules)
             where = origin(key)
             raise SpecError(where, key, f"unknown component {module!r}: no module in modules/{suggestion}")
         if not comp.enabled:

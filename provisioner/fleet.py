@@ -51,6 +51,7 @@ def github_matrix(project: Project) -> dict[str, list[dict[str, str]]]:
     that silently dropped them would leave them unchecked."""
     from provisioner import instances
     from provisioner.spec import load_environment
+    from provisioner.workspace import stamped
 
     rows: list[dict[str, str]] = []
     templates: dict[str, EnvironmentSpec] = {}
@@ -69,7 +70,7 @@ def github_matrix(project: Project) -> dict[str, list[dict[str, str]]]:
         template = templates.get(record.env)
         if record.expired(now) or template is None:
             continue  # expired: reap's business; no template left: nothing to check it against
-        rows.append(_row(template.stamp(record.name, record.created_at, record.expires_at)))
+        rows.append(_row(stamped(template, record)))
     return {"include": rows}
 
 

@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from provisioner.errors import InputError, ProvisionError
-from provisioner.project import INSTANCE_SEPARATOR, Project, validate_instance_name, workspace_id
-from provisioner.spec import EnvironmentSpec, iso_utc, load_environment, parse_duration
+from provisioner.functions.common import iso_utc
+from provisioner.primitives import write_atomic
+from provisioner.project import INSTANCE_SEPARATOR, Project, WorkspaceRef, validate_instance_name, workspace_id
+from provisioner.spec import EnvironmentSpec, load_environment, parse_duration
 
 REMOTE_RECORD_FILE = "instance.json"
 
@@ -29,7 +31,11 @@ class Instance:
 
     @property
     def workspace(self) -> str:
-        return workspace_id(self.env, self.name)
+        return self.ref.id
+
+    @property
+    def ref(self) -> WorkspaceRef:
+        return WorkspaceRef(self.env, self.name)
 
     def expired(self, now: datetime | None = None) -> bool:
         return (now or utcnow()) >= self.expires_at
@@ -175,8 +181,7 @@ def save(project: Project, instance: Instance, *, remote_to: EnvironmentSpec | N
     """Write the local record and, when `remote_to` (the template) keeps its state in S3, the copy next to the
     instance's state."""
     path = _record_path(project, instance.env, instance.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(instance.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(instance.to_json(), indent=2, sort_keys=True) + "\n")
     if remote_to is not None and remote_to.backend.type == "s3":
         from provisioner.aws.records import put_record
 

@@ -155,11 +155,10 @@ def _plan_and_scan(ws: Workspace, *, report_dir: Path | None) -> ScannedPlan:
     validates, and the configuration scan runs alongside Terraform."""
     from provisioner.plan import Plan
     from provisioner.report.plan import summary_text, write_plan_summary
-    from provisioner.scan import ScanSession
 
     _check_report_dir(report_dir)
     ui = ws.ui
-    scans = ScanSession(ws.spec.checkov, base=ws.project.root)
+    scans = ws.scan_session()
     reports: list[ScanReport] = []
     try:
         ui.step(f"Rendering {ws.name}")
@@ -269,7 +268,7 @@ def up(
     if instance is not None:
         template = ws.spec
         record = instances.plan_instance(ws.project, template, instance, ttl)
-        ws.stamp(record)
+        ws = ws.for_instance(record)
         instances.save(ws.project, record, remote_to=template)
         ws.ui.info(f"instance {record.workspace}: expires {record.to_json()['expires_at']}")
     scanned = _plan_and_scan(ws, report_dir=report_dir)

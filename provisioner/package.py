@@ -9,6 +9,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from provisioner.primitives import write_if_changed
+
 LAMBDA_FUNCTIONS: dict[str, str] = {
     "findings_importer": "provisioner.functions.findings.handler.lambda_handler",
     "cloudtrail_normalizer": "provisioner.functions.logs.handlers.cloudtrail_handler",
@@ -60,9 +62,6 @@ def build_lambda_packages(dest_dir: Path) -> dict[str, LambdaPackage]:
     packages = {}
     for name, handler in LAMBDA_FUNCTIONS.items():
         target = dest_dir / f"{name}.zip"
-        if not (target.is_file() and target.stat().st_size == len(payload) and target.read_bytes() == payload):
-            tmp = target.with_suffix(".zip.tmp")
-            tmp.write_bytes(payload)
-            tmp.replace(target)
+        write_if_changed(target, payload)
         packages[name] = LambdaPackage(name, target, digest, handler)
     return packages

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from provisioner.errors import TerraformError
-from provisioner.report.common import SENSITIVE, UNKNOWN
+
+# How a value the plan hides reads in every format (the report package shows them, the model marks them).
+SENSITIVE = "(sensitive)"
+UNKNOWN = "(known after apply)"
 
 Action = Literal["create", "update", "replace", "delete", "read", "no-op"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "replace", "delete", "read", "no-op")

@@ -76,6 +76,25 @@ def workspace_id(env: str, instance: str | None) -> str:
     return f"{env}{INSTANCE_SEPARATOR}{instance}" if instance else env
 
 
+@dataclass(frozen=True)
+class WorkspaceRef:
+    """Which environment, or which instance of a template environment, a command works on: the identity a
+    `Workspace` is opened from (`workspace.load_spec` builds its spec, in one place)."""
+
+    env: str
+    instance: str | None = None
+
+    @property
+    def id(self) -> str:
+        return workspace_id(self.env, self.instance)
+
+    @classmethod
+    def parse(cls, given: str) -> WorkspaceRef:
+        """A workspace id the operator typed (`dev`, `demo--pr-42`)."""
+        env, _, instance = given.partition(INSTANCE_SEPARATOR)
+        return cls(env, instance or None)
+
+
 def validate_instance_name(name: str) -> str:
     if not _INSTANCE_RE.match(name):
         raise InputError(

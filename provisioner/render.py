@@ -7,12 +7,10 @@ Only structure is written as HCL (by a Jinja2 template); every value from the sp
 from __future__ import annotations
 
 import contextlib
-import difflib
 import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,6 +19,7 @@ from typing import Any
 
 from provisioner.component_inputs import input_problem
 from provisioner.errors import SpecError
+from provisioner.primitives import did_you_mean, write_if_changed
 from provisioner.project import Project
 from provisioner.spec import GLOBAL_INPUTS, Component, EnvironmentSpec
 from provisioner.spec_files import shown_key
@@ -160,12 +159,7 @@ def _save_interface_cache(project: Project, cache: dict[str, Any]) -> None:
     payload = {"version": _INTERFACE_CACHE_VERSION, "files": dict(sorted(cache.items()))}
     # A read-only checkout still renders; it only parses again next time.
     with contextlib.suppress(OSError):
-        _write_if_changed(path, (json.dumps(payload, sort_keys=True) + "\n").encode())
-
-
-def _suggest(word: str, options: Iterable[str]) -> str:
-    hint = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean {hint[0]!r}?)" if hint else ""
+        write_if_changed(path, (json.dumps(payload, sort_keys=True) + "\n").encode())
 
 
 @dataclass
@@ -291,7 +285,7 @@ class _Root:
     def _check_variable(self, key: str, var: str, iface: ModuleInterface) -> None:
         if var not in iface.variables:
             raise SpecError(
-                self.where(key), key, f"not a variable of modules/{iface.name}{_suggest(var, iface.variables)}"
+                self.where(key), key, f"not a variable of modules/{iface.name}{did_you_mean(var, iface.variables)}"
             )
 
     def _reference(self, key: str, ref: str) -> str:
@@ -301,35 +295,22 @@ class _Root:
 
             if output not in LAMBDA_FUNCTIONS:
                 raise SpecError(
-                    self.where(key), key, f"unknown Lambda function {output!r}{_suggest(output, LAMBDA_FUNCTIONS)}"
+                    self.where(key), key, f"unknown Lambda function {output!r}{did_you_mean(output, LAMBDA_FUNCTIONS)}"
                 )
             self.plan.lambdas.add(output)
             return f'var.lambda_packages["{output}"]'
         iface = self.interfaces[source]
         if output not in iface.outputs:
             raise SpecError(
-                self.where(key), key, f"modules/{iface.name} has no output {output!r}{_suggest(output, iface.outputs)}"
+                self.where(key),
+                key,
+                f"modules/{iface.name} has no output {output!r}{did_you_mean(output, iface.outputs)}",
             )
         return f"module.{source}.{output}"
 
 
 def _as_list(ref: str | list[str]) -> list[str]:
     return [ref] if isinstance(ref, str) else list(ref)
-
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    """Atomic write that leaves an identical file untouched (keeps mtimes stable for Terraform)."""
-    if path.exists() and path.read_bytes() == data:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _backend(project: Project, spec: EnvironmentSpec) -> dict[str, Any]:
@@ -398,12 +379,12 @@ def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
 
     main = work_dir / MAIN_FILE
     tfvars = work_dir / TFVARS_FILE
-    _write_if_changed(main, text.encode())
-    _write_if_changed(tfvars, (json.dumps(values, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+    write_if_changed(main, text.encode())
+    write_if_changed(tfvars, (json.dumps(values, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
     generated = []
     if content is not None:
         generated.append(work_dir / CONTENT_FILE)
-        _write_if_changed(generated[0], content)
+        write_if_changed(generated[0], content)
     files = (main, tfvars, *packages.values(), *generated)
     digest = config_hash(project, work_dir)
     manifest = {
@@ -412,7 +393,7 @@ def render(project: Project, spec: EnvironmentSpec) -> RenderResult:
         "components": sorted(spec.enabled_components),
         "files": sorted(project.relative(f) for f in files),
     }
-    _write_if_changed(work_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    write_if_changed(work_dir / MANIFEST_FILE, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     if set(cache) != known:
         _save_interface_cache(project, cache)
     return RenderResult(work_dir, files, digest, tuple(sorted(spec.enabled_components)), packages)

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from provisioner.checkov_runner import CheckovRunner, checkov_version_id, find_checkov
+from provisioner.primitives import write_atomic
 from provisioner.spec import CheckovPolicy
 
 Target = Literal["config", "plan"]
@@ -250,10 +251,12 @@ class ScanSession:
     Creating it starts Checkov (the worker imports it in the background); `close()` ends every Checkov
     process of the session, also on errors and Ctrl-C."""
 
-    def __init__(self, policy: CheckovPolicy, *, base: Path, use_worker: bool | None = None) -> None:
+    def __init__(
+        self, policy: CheckovPolicy, *, base: Path, use_worker: bool | None = None, runner: CheckovRunner | None = None
+    ) -> None:
         self.policy = policy
         self.base = base
-        self.runner = CheckovRunner(use_worker=use_worker)
+        self.runner = runner or CheckovRunner(use_worker=use_worker)
         self._count = 0
 
     def __enter__(self) -> ScanSession:
@@ -360,12 +363,8 @@ def scan_config_reusing(root_dir: Path, config_hash: str, policy: CheckovPolicy,
             return report
     report = scan_config(root_dir, policy, base=base)
     if key is not None:
-        store.parent.mkdir(exist_ok=True)
-        tmp = store.with_suffix(".tmp")
-        # Checkov copies configuration values into its report: private to the owner, like the plan JSON.
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
-            json.dump({"key": key, "raw": report.raw}, out)
-        tmp.replace(store)
+        # Checkov copies configuration values into its report: private to the owner (write_atomic's 0600).
+        write_atomic(store, json.dumps({"key": key, "raw": report.raw}))
     return report
 
 

@@ -5,19 +5,20 @@ Every problem becomes a `SpecError` naming the file, the key path and the reason
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import ipaddress
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from provisioner.component_inputs import TAG_MAX, check_component_inputs, check_wiring, tag_problem
 from provisioner.errors import SpecError
-from provisioner.project import INSTANCE_SEPARATOR, Project
+from provisioner.functions.common import iso_utc
+from provisioner.primitives import did_you_mean
+from provisioner.project import INSTANCE_SEPARATOR, Project, workspace_id
 from provisioner.spec_files import Sources, deep_merge, key_path, origin, read_layers, shown_key
 
 # ASCII digits only throughout: `\d` also matches Arabic-Indic or fullwidth digits.
@@ -300,7 +301,7 @@ class EnvironmentSpec(_Model):
 
     @property
     def workspace(self) -> str:
-        return f"{self.name}{INSTANCE_SEPARATOR}{self.instance}" if self.instance else self.name
+        return workspace_id(self.name, self.instance)
 
     @property
     def enabled_components(self) -> dict[str, Component]:
@@ -364,13 +365,6 @@ class EnvironmentSpec(_Model):
         return self.backend.lock_table or f"{self.project}-tfstate-lock"
 
 
-def iso_utc(moment: datetime) -> str:
-    """`2026-01-01T00:00:00Z`: the one timestamp format of tags, instance records and reports."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def load_environment(
     project: Project,
     name: str,
@@ -383,8 +377,7 @@ def load_environment(
     env_dir = project.environments_dir
     known = project.environment_names()
     if name not in known:
-        hint = difflib.get_close_matches(name, known, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        suggestion = did_you_mean(name, known)
         raise SpecError(
             project.relative(env_dir),
             "",

@@ -10,6 +10,7 @@ Like lifecycle, nothing here prints: the operator is reached through `UI`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from provisioner.errors import GateFailed, InputError, Interrupted, ProvisionErr
 from provisioner.ownership import owner_tags
 from provisioner.project import Project
 from provisioner.ui import UI
-from provisioner.workspace import Workspace
+from provisioner.workspace import Tools, Workspace, load_spec
 
 if TYPE_CHECKING:
     from provisioner.aws.cleanup import BucketOutcome, SweepOutcome
@@ -240,8 +241,14 @@ def _sweep(ws: Workspace, delete: bool, result: DownResult) -> None:
 # -- reap -------------------------------------------------------------------------------------------------
 
 
-def reap(
-    project: Project, *, yes: bool = False, sweep: bool = False, plugin_dir: Path | None = None, ui: UI
+def reap(  # noqa: PLR0913 - keyword-only: the command's options, like its Typer signature
+    project: Project,
+    *,
+    yes: bool = False,
+    sweep: bool = False,
+    plugin_dir: Path | None = None,
+    ui: UI,
+    tools: Tools | None = None,
 ) -> ReapResult:
     """Tear down every ephemeral instance past its expiry (a dry run unless `yes`); one failure does not stop
     the others. Raises ProvisionError at the end when any instance (or record store) failed."""
@@ -258,8 +265,12 @@ def reap(
     _list_instances(result, len(found.records), now, ui)
     if not yes:
         ui.info("dry run: nothing was destroyed; `provision reap --yes` tears the expired instances down")
+
+    def open_workspace(record: instances.Instance) -> Workspace:
+        return Workspace(project, load_spec(project, record.ref, record), ui, plugin_dir, tools or Tools())
+
     for record in result.expired if yes else ():
-        failure = _reap_one(project, record, sweep=sweep, plugin_dir=plugin_dir, ui=ui)
+        failure = _reap_one(record, open_workspace, sweep=sweep, ui=ui)
         if failure is None:
             result.destroyed.append(record.workspace)
         else:
@@ -278,14 +289,14 @@ def _list_instances(result: ReapResult, total: int, now: datetime, ui: UI) -> No
 
 
 def _reap_one(
-    project: Project, record: instances.Instance, *, sweep: bool, plugin_dir: Path | None, ui: UI
+    record: instances.Instance, open_workspace: Callable[[instances.Instance], Workspace], *, sweep: bool, ui: UI
 ) -> str | None:
     """Tear one expired instance down; the failure's message, or None."""
     ui.step(f"Reaping {record.workspace}")
     try:
-        ws = Workspace(project, _stamped(project, record), ui, plugin_dir)
-        if instances.load(project, record.env, record.name) is None:
-            instances.save(project, record)  # found only in the state bucket
+        ws = open_workspace(record)
+        if instances.load(ws.project, record.env, record.name) is None:
+            instances.save(ws.project, record)  # found only in the state bucket
         down(ws, yes=True, sweep=sweep)
     except Interrupted:
         raise
@@ -310,12 +321,6 @@ def _summary(result: ReapResult, ui: UI) -> None:
             f"reap: {len(result.failed)} failure(s): {names}",
             hint="the others were handled; fix the errors above and run `provision reap --yes` again",
         )
-
-
-def _stamped(project: Project, record: instances.Instance) -> EnvironmentSpec:
-    from provisioner.spec import load_environment
-
-    return load_environment(project, record.env).stamp(record.name, record.created_at, record.expires_at)
 
 
 def _iso(record: instances.Instance) -> str:

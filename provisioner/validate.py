@@ -8,7 +8,6 @@ assembly). Problems are collected, not raised: callers get every `Diagnostic` at
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from provisioner.errors import InputError
+from provisioner.primitives import did_you_mean
 from provisioner.provider_schema import (
     SECOND_SCHEMA_FILE,
     BlockSchema,
@@ -222,8 +222,7 @@ def _syntax_message(exc: LarkError, source: str) -> tuple[int, str]:
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str:
-    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.7)
-    return f' (did you mean "{match[0]}"?)' if match else ""
+    return did_you_mean(name, candidates, quote='"', cutoff=0.7)  # HCL's quotes; only close names
 
 
 # --- version constraints --------------------------------------------------------------------------------

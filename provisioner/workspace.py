@@ -8,20 +8,50 @@ render, validate, init) and the command hints that name `--env`/`--name` live he
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provisioner.errors import GateFailed, InputError, ProvisionError, TerraformError
 from provisioner.planstore import PlanStore
-from provisioner.project import Project, validate_instance_name
+from provisioner.project import Project, WorkspaceRef, validate_instance_name
 from provisioner.ui import UI
 
 if TYPE_CHECKING:
     from provisioner.instances import Instance
     from provisioner.render import RenderResult
-    from provisioner.spec import EnvironmentSpec
+    from provisioner.scan import ScanSession
+    from provisioner.spec import CheckovPolicy, EnvironmentSpec
     from provisioner.terraform import Terraform
+
+
+def _real_terraform(work_dir: Path, plugin_dir: Path | None) -> Terraform:
+    from provisioner.terraform import Terraform
+
+    return Terraform(work_dir, plugin_dir=plugin_dir)
+
+
+def _real_scan_session(policy: CheckovPolicy, base: Path) -> ScanSession:
+    from provisioner.scan import ScanSession
+
+    return ScanSession(policy, base=base)
+
+
+def _real_terraform_version() -> str:
+    from provisioner.terraform import find_terraform
+
+    return find_terraform().version_text
+
+
+@dataclass(frozen=True)
+class Tools:
+    """The external programs a workspace drives. The defaults run the real ones; the fast test lane passes
+    fakes (tests/fakes.py), as Atlantis mocks its TerraformExec, so use-cases are tested without spawning them."""
+
+    terraform: Callable[[Path, Path | None], Terraform] = _real_terraform
+    scan_session: Callable[[CheckovPolicy, Path], ScanSession] = _real_scan_session
+    terraform_version: Callable[[], str] = _real_terraform_version
 
 
 def require_template(project: Project, spec: EnvironmentSpec) -> None:
@@ -31,23 +61,29 @@ def require_template(project: Project, spec: EnvironmentSpec) -> None:
         raise InputError(f"{shown}: ephemeral.template: is false; --name needs a template")
 
 
-def load_spec(project: Project, env: str, instance: str | None = None) -> EnvironmentSpec:
-    """The environment's spec, or for `--name` the existing instance stamped from that template."""
+def load_spec(project: Project, ref: WorkspaceRef, record: Instance | None = None) -> EnvironmentSpec:
+    """The one builder of a workspace's spec: the environment's, or for an instance its template stamped with
+    the instance's record (`record`, when the caller already holds it, else the one found locally or in S3)."""
     from provisioner import instances
     from provisioner.spec import load_environment
 
-    template = load_environment(project, env)
-    if instance is None:
+    template = load_environment(project, ref.env)
+    if ref.instance is None:
         return template
-    validate_instance_name(instance)
+    validate_instance_name(ref.instance)
     require_template(project, template)
-    record = instances.find(project, template, instance)
+    record = record or instances.find(project, template, ref.instance)
     if record is None:
         raise InputError(
-            f"no instance {instance!r} of environment {env!r}; create it with "
-            f"`provision up --env {env} --name {instance} --ttl 24h`"
+            f"no instance {ref.instance!r} of environment {ref.env!r}; create it with "
+            f"`provision up --env {ref.env} --name {ref.instance} --ttl 24h`"
         )
-    return template.stamp(instance, record.created_at, record.expires_at)
+    return stamped(template, record)
+
+
+def stamped(template: EnvironmentSpec, record: Instance) -> EnvironmentSpec:
+    """An instance's spec: its template with the record's name, creation and expiry (tags, prefix, state key)."""
+    return template.stamp(record.name, record.created_at, record.expires_at)
 
 
 @dataclass
@@ -56,6 +92,7 @@ class Workspace:
     spec: EnvironmentSpec
     ui: UI
     plugin_dir: Path | None = None
+    tools: Tools = field(default_factory=Tools)
     _rendered: RenderResult | None = field(default=None, init=False, repr=False)
     _terraform: Terraform | None = field(default=None, init=False, repr=False)
 
@@ -69,7 +106,7 @@ class Workspace:
     def open(
         cls, project: Project, env: str, *, instance: str | None = None, ui: UI, plugin_dir: Path | None = None
     ) -> Workspace:
-        return cls(project, load_spec(project, env, instance), ui, plugin_dir)
+        return cls(project, load_spec(project, WorkspaceRef(env, instance)), ui, plugin_dir)
 
     # -- naming -------------------------------------------------------------------------------------------
 
@@ -94,11 +131,10 @@ class Workspace:
     def plans(self) -> PlanStore:
         return PlanStore(self.work_dir)
 
-    def stamp(self, record: Instance) -> None:
-        """Turn a template workspace into the workspace of one of its instances (`up --name`)."""
-        self.spec = self.spec.stamp(record.name, record.created_at, record.expires_at)
-        self._rendered = None
-        self._terraform = None
+    def for_instance(self, record: Instance) -> Workspace:
+        """The workspace of one instance of this template workspace (`up --name`): a new one, so nothing
+        rendered or run for the template carries over."""
+        return Workspace(self.project, stamped(self.spec, record), self.ui, self.plugin_dir, self.tools)
 
     # -- shared steps ---------------------------------------------------------------------------------------
 
@@ -107,16 +143,15 @@ class Workspace:
         touches AWS or Terraform."""
         from provisioner.aws.identity import require_account
         from provisioner.emulator.target import activate
-        from provisioner.terraform import find_terraform
 
         self.ui.step("Preflight: terraform and AWS identity")
         target = activate(self.project, self.spec)
         if target.emulator:
             where = target.plugin_dir or "the registry"
             self.ui.info(f"  target: the embedded emulator at {target.endpoint} (provider: {where})")
-        binary = find_terraform()
+        version = self.tools.terraform_version()
         identity = require_account(self.spec.region, self.spec.account_ids, self.spec_file)
-        self.ui.info(f"  terraform {binary.version_text}; AWS account {identity.account} ({identity.arn})")
+        self.ui.info(f"  terraform {version}; AWS account {identity.account} ({identity.arn})")
 
     def render(self) -> RenderResult:
         if self._rendered is None:
@@ -129,13 +164,15 @@ class Workspace:
     def terraform(self) -> Terraform:
         """The one `Terraform` of this work dir."""
         if self._terraform is None:
-            from provisioner.terraform import Terraform
-
             # The emulator target (preflight) names the provider it found in PROVISION_PLUGIN_DIR.
             found = os.environ.get("PROVISION_PLUGIN_DIR")
             plugin_dir = self.plugin_dir or (Path(found).resolve() if found else None)
-            self._terraform = Terraform(self.work_dir, plugin_dir=plugin_dir)
+            self._terraform = self.tools.terraform(self.work_dir, plugin_dir)
         return self._terraform
+
+    def scan_session(self) -> ScanSession:
+        """One Checkov start-up for the scans of this run (close it when done)."""
+        return self.tools.scan_session(self.spec.checkov, self.project.root)
 
     def validate(self) -> None:
         from provisioner.validate import validate_tree

@@ -7,12 +7,26 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.usecase_support import Run
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_PROJECT = Path(__file__).resolve().parent / "fixtures" / "project"
 NULL_PROVIDER_VERSION = "2.1.2"
+# A test that needs one of these is `slow` (left out of `make test-fast`): the real Terraform with a provider
+# (plugin_dir, terraform_bin), or AWS state on moto that is reset after each test (aws: seconds per test once
+# IAM's managed policies are loaded). The use-cases' fast twins run against tests/fakes.py.
+SLOW_FIXTURES = {"plugin_dir", "terraform_bin", "aws"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 def _venv_terraform() -> Path:
@@ -85,12 +99,9 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
     Resets moto's state after the test so tests stay independent.
     """
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    from tests.aws_env import point_at_moto
+
+    point_at_moto(monkeypatch, moto_server)
     yield moto_server
     import urllib.request
 
@@ -103,3 +114,14 @@ def fixture_project(tmp_path: Path) -> Path:
     dest = tmp_path / "project"
     shutil.copytree(FIXTURE_PROJECT, dest)
     return dest
+
+
+@pytest.fixture()
+def run(fixture_project: Path, moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """A fast use-case session: the fixture project, read-only AWS on moto, fake Terraform and Checkov."""
+    from tests.aws_env import point_at_moto
+    from tests.fakes import FakeCheckov, FakeCloud
+    from tests.usecase_support import Run
+
+    point_at_moto(monkeypatch, moto_server)  # the use-cases only read from AWS here: no reset between tests
+    return Run(fixture_project, FakeCloud(), FakeCheckov())

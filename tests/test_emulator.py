@@ -19,6 +19,9 @@ from provisioner.emulator.target import check_plugin_dir, find_aws_mirror
 from provisioner.errors import InputError
 from provisioner.project import Project
 
+# Starts real emulator processes: `make test` only.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture()
 def project(tmp_path: Path) -> Iterator[Project]:

@@ -17,6 +17,9 @@ from provisioner.emulator import launcher
 from provisioner.emulator.compat import FIXES, apply_all
 from provisioner.project import Project
 
+# Each test drives the real emulator process through boto3: `make test` only.
+pytestmark = pytest.mark.slow
+
 REGION = "eu-west-1"
 
 

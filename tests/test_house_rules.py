@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import grimp
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "provisioner"
@@ -130,3 +131,51 @@ def test_function_lengths_are_measured_from_decorator_to_last_line(
     path = tmp_path / "m.py"
     path.write_text(source)
     assert _function_lengths(path) == expected
+
+
+# -- imports: no cycles, Lambda code self-contained (the layers themselves: `lint-imports`, pyproject.toml) --
+
+
+def _runtime_import_graph() -> grimp.ImportGraph:
+    """Every import that can run, those inside functions included; `if TYPE_CHECKING:` ones never run."""
+    return grimp.build_graph("provisioner", exclude_type_checking_imports=True, cache_dir=None)
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Each import a -> b that b leads back from: the cycle as a chain of modules, a first."""
+    found = []
+    for importer in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+            back = graph.find_shortest_chain(importer=imported, imported=importer)
+            if back is not None:
+                found.append([importer, *back])
+    return found
+
+
+def test_no_import_cycle_in_the_package() -> None:
+    assert _cycles(_runtime_import_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "cyclic"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("def f():\n    from cyclic import b\n")
+    (package / "b.py").write_text("from cyclic import a\n")
+    (package / "c.py").write_text("from cyclic import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    graph = grimp.build_graph("cyclic", exclude_type_checking_imports=True, cache_dir=None)
+    assert _cycles(graph) == [["cyclic.a", "cyclic.b", "cyclic.a"], ["cyclic.b", "cyclic.a", "cyclic.b"]]
+
+
+def test_lambda_code_imports_only_lambda_code() -> None:
+    graph = _runtime_import_graph()
+    host = [
+        f"{importer} -> {imported}"
+        for importer in sorted(
+            graph.find_children("provisioner.functions") | graph.find_descendants("provisioner.functions")
+        )
+        for imported in sorted(graph.find_modules_directly_imported_by(importer))
+        if not imported.startswith("provisioner.functions")
+    ]
+    assert host == []

@@ -19,6 +19,7 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from provisioner.cli import app
+from tests.usecase_support import UP_STEPS, in_order
 
 SECRET = "not-a-real-secret"
 
@@ -35,20 +36,7 @@ def test_up_applies_then_reports_no_changes(fixture_project: Path, plugin_dir: P
     first = _up(fixture_project, plugin_dir)
     assert first.exit_code == 0, first.output
     out = first.output
-    order = [
-        "Preflight",
-        "Rendering",
-        "Validating",
-        "Checkov: scanning the rendered",
-        "terraform init",
-        "terraform plan",
-        "Checkov: scanning the plan",
-        "Plan summary",
-        "terraform apply",
-        "applied dev",
-    ]
-    positions = [out.index(step) for step in order]
-    assert positions == sorted(positions), out
+    assert in_order(out, UP_STEPS), out
     assert "AWS account 123456789012" in out
     assert SECRET not in out
     state = json.loads((fixture_project / ".provision" / "dev" / "terraform.tfstate").read_text())

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
-from provisioner.aws.inventory import find_tagged_resources, parse_arn
+from provisioner.aws.inventory import arn_kind, find_tagged_resources
 from provisioner.aws.posture import PostureCheck, check_posture
 from provisioner.spec import EnvironmentSpec
 
@@ -210,5 +210,5 @@ def test_inventory_finds_tagged_resources_across_services(aws: str) -> None:
         ("not-an-arn", ("", "")),
     ],
 )
-def test_parse_arn(arn: str, expected: tuple[str, str]) -> None:
-    assert parse_arn(arn) == expected
+def test_arn_kind(arn: str, expected: tuple[str, str]) -> None:
+    assert arn_kind(arn) == expected

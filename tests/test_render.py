@@ -25,6 +25,7 @@ def test_hcl_string_escapes_interpolation() -> None:
     assert hcl_string('x${y}%{z}"') == '"x$${y}%%{z}\\""'
 
 
+@pytest.mark.slow  # renders every shipped stack (seconds each)
 @pytest.mark.parametrize("env", ["dev", "staging", "prod", "demo"])
 def test_repo_environment_renders_byte_identically(env: str, tmp_path: Path) -> None:
     import shutil
@@ -144,6 +145,7 @@ def test_wiring_between_modules_renders_module_reference(fixture_project: Path) 
     assert 'source      = "../../modules/echo"' in main
 
 
+@pytest.mark.slow  # validates the whole dev stack twice through the CLI
 def test_provision_validate_reports_planted_errors_with_file_and_line(tmp_path: Path) -> None:
     import shutil
 

@@ -191,6 +191,7 @@ def _statements() -> dict[str, dict[str, Any]]:
     return dict(table)
 
 
+@pytest.mark.slow  # renders and parses the whole stack
 def test_module_defaults_gate_permissions_like_the_lambda_policy() -> None:
     locals_ = {k: v for entry in _module()["locals"] for k, v in entry.items()}
     defaults = DEFAULT_POLICY["actions"]

@@ -29,6 +29,9 @@ from provisioner.scan import ScanSession, config_scan_key
 from provisioner.spec import load_environment
 from tests.test_sarif import assert_valid_sarif, resource_line
 
+# Every test here runs the real Checkov (a worker or CLI processes): `make test` only.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 AWS_MIRROR = Path(os.environ.get("PROVISION_AWS_PLUGIN_DIR", "/opt/tf-plugins"))
 

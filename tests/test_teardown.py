@@ -30,6 +30,7 @@ from provisioner.project import Project
 from provisioner.spec import load_environment
 from provisioner.ui import UI
 from provisioner.workspace import Workspace
+from tests.aws_env import point_at_moto
 
 FIXTURE_PROJECT = Path(__file__).resolve().parent / "fixtures" / "project"
 SLEEPER = "module.sleeper.null_resource.sleep"
@@ -61,7 +62,7 @@ def stock(tmp_path_factory: pytest.TempPathFactory, moto_server: str, plugin_dir
     cli_config = root.parent / "terraformrc"
     cli_config.write_text("")
     with pytest.MonkeyPatch.context() as mp:
-        _aws_env(mp, moto_server)
+        point_at_moto(mp, moto_server)
         mp.setenv("TF_CLI_CONFIG_FILE", str(cli_config))
         mp.setenv("PROVISION_TERRAFORM", str(terraform_bin))
         # Module scope runs before conftest's per-test hermetic env: keep the machine's AWS profile out here too.
@@ -77,23 +78,11 @@ def stock(tmp_path_factory: pytest.TempPathFactory, moto_server: str, plugin_dir
     return root
 
 
-def _aws_env(mp: pytest.MonkeyPatch, endpoint: str) -> None:
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_REGION": "eu-west-1",
-    }.items():
-        mp.setenv(name, value)
-
-
 @pytest.fixture()
 def project(stock: Path, tmp_path: Path, moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the applied project. These tests only read from AWS (identity, tag inventory), so
     they use the moto server without the `aws` fixture's reset, which costs seconds once IAM is loaded."""
-    _aws_env(monkeypatch, moto_server)
+    point_at_moto(monkeypatch, moto_server)
     dest = tmp_path / "project"
     shutil.copytree(stock, dest, symlinks=True)
     return dest

@@ -7,6 +7,7 @@ against a local moto server in tests.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -51,3 +52,11 @@ def aws_error(action: str, exc: Exception) -> ProvisionError:
         err = exc.response.get("Error", {})
         return ProvisionError(f"{action}: {err.get('Code', 'error')}: {err.get('Message', '')}".rstrip(": "))
     return ProvisionError(f"{action}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+
+
+def call(action: str, api_call: Callable[..., Any], **kwargs: Any) -> Any:
+    """One AWS call; any failure becomes `aws_error`'s one line naming `action` (e.g. `wafv2:ListWebACLs`)."""
+    try:
+        return api_call(**kwargs)
+    except Exception as exc:  # botocore raises many types; each becomes one clear line
+        raise aws_error(action, exc) from None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioner.aws import aws_error, client, error_code
+from provisioner.functions.common import partition_of, tag_dict, tag_list
 
 
 @dataclass
@@ -24,8 +25,8 @@ class BootstrapResult:
         return bool(self.changes)
 
 
-def _tls_only_policy(bucket: str) -> dict[str, Any]:
-    arn = f"arn:aws:s3:::{bucket}"
+def _tls_only_policy(bucket: str, region: str) -> dict[str, Any]:
+    arn = f"arn:{partition_of(region)}:s3:::{bucket}"
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -65,11 +66,11 @@ def _write_encryption(s3: Any, bucket: str, rule: dict[str, Any]) -> None:
 
 
 def _read_tags(s3: Any, bucket: str) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+    return tag_dict(s3.get_bucket_tagging(Bucket=bucket)["TagSet"])
 
 
 def _write_tags(s3: Any, bucket: str, tags: dict[str, str]) -> None:
-    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_list(tags)})
 
 
 _VERSIONING = _Property(
@@ -148,7 +149,7 @@ def ensure_state_bucket(
         (_VERSIONING, "Enabled"),
         (_ENCRYPTION, encryption),
         (_PUBLIC_ACCESS_BLOCK, _BLOCK_ALL_PUBLIC),
-        (_POLICY, _tls_only_policy(bucket)),
+        (_POLICY, _tls_only_policy(bucket, region)),
         (_TAGS, tags),
     )
     for prop, wanted in steps:
@@ -168,7 +169,7 @@ def ensure_lock_table(table: str, region: str, tags: dict[str, str], result: Boo
             KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
             SSESpecification={"Enabled": True, "SSEType": "KMS"},
-            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+            Tags=tag_list(tags),
         )
         ddb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
         result.changes.append(f"created lock table {table}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from provisioner.aws import aws_error, client, error_code
 from provisioner.errors import ProvisionError
+from provisioner.functions.common import parse_arn, tag_dict
 from provisioner.ownership import owns
 
 _DELETE_BATCH = 1000  # DeleteObjects limit
@@ -44,7 +45,7 @@ def bucket_tags(s3: Any, bucket: str) -> dict[str, str] | None:
         if code in ("NoSuchBucket", "404"):
             return None
         raise aws_error(f"s3 bucket {bucket} tags", exc) from None
-    return {str(t["Key"]): str(t["Value"]) for t in tag_set}
+    return tag_dict(tag_set)
 
 
 def empty_bucket(s3: Any, bucket: str) -> tuple[int, int]:
@@ -131,9 +132,10 @@ def sweep(region: str, arns: Sequence[str], owner: Mapping[str, str]) -> list[Sw
 
 
 def _sweep_one(region: str, arn: str, owner: Mapping[str, str]) -> SweepOutcome:
-    if arn.startswith("arn:aws:s3:::") and "/" not in arn:
+    parts = parse_arn(arn)
+    if parts is not None and parts.service == "s3" and "/" not in parts.resource:
         s3 = client("s3", region)
-        bucket = arn.removeprefix("arn:aws:s3:::")
+        bucket = parts.resource
         tags = bucket_tags(s3, bucket)
         if tags is None:
             return SweepOutcome(arn, True, "already gone")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from provisioner.aws import aws_error, client, error_code
+from provisioner.aws import aws_error, call, client, error_code
 from provisioner.errors import ProvisionError
 from provisioner.spec import EnvironmentSpec
 
@@ -94,18 +94,11 @@ class _Context:
 _Checker = Callable[[_Context], Iterator[PostureCheck]]
 
 
-def _call(action: str, call: Callable[..., Any], **kwargs: Any) -> Any:
-    try:
-        return call(**kwargs)
-    except Exception as exc:  # botocore raises many types; each becomes one clear line
-        raise aws_error(action, exc) from None
-
-
 def _cloudtrail(ctx: _Context) -> Iterator[PostureCheck]:
     api = client("cloudtrail", ctx.region)
     arn = ctx.output("trail_arn")
     if arn is None:
-        trails = _call("cloudtrail:DescribeTrails", api.describe_trails, includeShadowTrails=False)["trailList"]
+        trails = call("cloudtrail:DescribeTrails", api.describe_trails, includeShadowTrails=False)["trailList"]
         named = [str(t["TrailARN"]) for t in trails if t.get("Name") == ctx.named("trail")]
         arn = named[0] if named else None
     if arn is None:
@@ -132,7 +125,7 @@ def _guardduty(ctx: _Context) -> Iterator[PostureCheck]:
     detector_id = ctx.output("detector_id")
     if detector_id is None:
         # One detector per account and region: no name to match, so any detector is the one.
-        pages = _call("guardduty:ListDetectors", lambda: list(api.get_paginator("list_detectors").paginate()))
+        pages = call("guardduty:ListDetectors", lambda: list(api.get_paginator("list_detectors").paginate()))
         ids = sorted(d for page in pages for d in page.get("DetectorIds", []))
         detector_id = ids[0] if ids else None
     if detector_id is None:
@@ -171,7 +164,7 @@ def _waf(ctx: _Context) -> Iterator[PostureCheck]:
     api = client("wafv2", ctx.region)
     arn = ctx.output("web_acl_arn")
     if arn is None:
-        acls = _call("wafv2:ListWebACLs", api.list_web_acls, Scope="REGIONAL", Limit=100)["WebACLs"]
+        acls = call("wafv2:ListWebACLs", api.list_web_acls, Scope="REGIONAL", Limit=100)["WebACLs"]
         named = sorted(str(a["ARN"]) for a in acls if str(a.get("Name", "")).startswith(ctx.prefix))
         arn = named[0] if named else None
     if arn is None:
@@ -196,7 +189,7 @@ def _waf_association(ctx: _Context, api: Any, arn: str) -> Iterator[PostureCheck
         yield ctx.check("waf.associated", arn, True, "no protected resource declared (waf input alb_arn)", "")
         return
     for target in targets:
-        reply = _call("wafv2:GetWebACLForResource", api.get_web_acl_for_resource, ResourceArn=target)
+        reply = call("wafv2:GetWebACLForResource", api.get_web_acl_for_resource, ResourceArn=target)
         actual = str((reply.get("WebACL") or {}).get("ARN", ""))
         yield ctx.check(
             "waf.associated",
@@ -211,7 +204,7 @@ def _opensearch(ctx: _Context) -> Iterator[PostureCheck]:
     api = client("opensearch", ctx.region)
     name = ctx.output("domain_name")
     if name is None:
-        domains = _call("es:ListDomainNames", api.list_domain_names).get("DomainNames", [])
+        domains = call("es:ListDomainNames", api.list_domain_names).get("DomainNames", [])
         name = ctx.named("os") if any(d["DomainName"] == ctx.named("os") for d in domains) else None
     if name is None:
         yield ctx.missing("opensearch.domain", f"OpenSearch domain {ctx.named('os')}")

@@ -23,11 +23,12 @@ def content(
     """Write exactly what the configurator applies: one request body per file (layout: README)."""
     from provisioner.errors import InputError
     from provisioner.opensearch.environment import COMPONENT, content_for, review_files, write_review_dir
+    from provisioner.project import WorkspaceRef
     from provisioner.user_files import check_output_dir, writing
     from provisioner.workspace import load_spec
 
     project = project_of(ctx)
-    spec = load_spec(project, env)
+    spec = load_spec(project, WorkspaceRef(env))
     if COMPONENT not in spec.enabled_components:
         raise InputError(f"{project.relative(project.environment_file(env))}: components.{COMPONENT}: not enabled")
     built = content_for(project, spec)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from provisioner.commands import read_input
+from provisioner.commands import project_of, read_input
 from provisioner.errors import InputError
 from provisioner.ui import one_line
 
@@ -42,11 +42,10 @@ def _policy(env: str | None) -> tuple[dict[str, Any], Home | None]:
 
     if env is None:
         return {}, None
-    from provisioner.cli import _project
     from provisioner.component_inputs import response_policy
     from provisioner.spec import load_environment
 
-    project = _project()
+    project = project_of()
     spec = load_environment(project, env)  # validates the policy (SpecError names file and key)
     if "response" not in spec.enabled_components:
         raise InputError(f"{project.relative(project.environment_file(env))}: components.response: not enabled")

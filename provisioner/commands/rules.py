@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from provisioner.commands import project_of
 from provisioner.errors import InputError, ProvisionError
 from provisioner.ui import one_line
 
@@ -34,9 +35,8 @@ PlaceholderOpt = Annotated[
 
 
 def _root() -> Path:
-    from provisioner.cli import _project
 
-    return _project().root
+    return project_of().root
 
 
 def _placeholders(given: list[str] | None) -> dict[str, list[str]]:

@@ -14,18 +14,19 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from provisioner.drift.model import DriftReport, EnvironmentDrift
 from provisioner.drift.notify import Notifier, StateStore
 from provisioner.errors import EXIT_FAILED, InputError, Interrupted, ProvisionError
-from provisioner.project import INSTANCE_SEPARATOR, Project
+from provisioner.project import Project, WorkspaceRef
 from provisioner.ui import UI
-from provisioner.workspace import Workspace, load_spec
+from provisioner.workspace import Tools, Workspace, load_spec
 
 if TYPE_CHECKING:
+    from provisioner.instances import Instance
     from provisioner.plan import DriftResult
 
 
@@ -127,31 +128,30 @@ def _run_one(ws: Workspace, result: EnvironmentDrift, *, aws_checks: bool) -> En
     return result
 
 
-def _all_workspaces(project: Project, ui: UI) -> list[str]:
+def _all_workspaces(project: Project, ui: UI) -> list[tuple[WorkspaceRef, Instance | None]]:
     """Deployed things: every environment except templates, plus every ephemeral instance (`demo--pr-42`),
-    local or recorded next to its state in S3."""
+    local or recorded next to its state in S3 (with its record, so its spec is built without a second search)."""
     from provisioner import instances
     from provisioner.spec import load_environment
 
-    names: list[str] = []
+    found: list[tuple[WorkspaceRef, Instance | None]] = []
     for name in project.environment_names():
         try:
             if load_environment(project, name).ephemeral.template:
                 continue
         except ProvisionError:
             pass  # an invalid spec is still checked, so its error is reported
-        names.append(name)
-    found = instances.discover(project)
-    for problem in found.problems:
+        found.append((WorkspaceRef(name), None))
+    discovery = instances.discover(project)
+    for problem in discovery.problems:
         ui.warn(f"instance records: {problem}")
-    return names + [record.workspace for record in found.records]
+    return found + [(record.ref, record) for record in discovery.records]
 
 
-def _open(project: Project, name: str, ui: UI, plugin_dir: Path | None) -> Workspace:
-    env, _, instance = name.partition(INSTANCE_SEPARATOR)
-    spec = load_spec(project, env, instance or None)
+def _open(project: Project, ref: WorkspaceRef, record: Instance | None, ui: UI, request: DriftRequest) -> Workspace:
+    spec = load_spec(project, ref, record)
     stream = cast(TextIO, _Prefixed(ui.err, f"[{spec.workspace}] "))
-    return Workspace(project, spec, UI(out=stream, err=stream), plugin_dir)
+    return Workspace(project, spec, UI(out=stream, err=stream), request.plugin_dir, request.tools)
 
 
 @dataclass(frozen=True)
@@ -167,30 +167,38 @@ class DriftRequest:
     output: Path | None = None
     notify: Sequence[str] = ()  # --notify targets (see drift.notify)
     github_issue: bool = False
+    tools: Tools = field(default_factory=Tools)
 
 
-def check_drift(project: Project, request: DriftRequest, *, ui: UI) -> DriftReport:
-    """Check each environment (at most `parallel` at once); each one gets a result, errors included."""
+def check_drift(
+    project: Project, request: DriftRequest, *, ui: UI, opened: dict[str, Workspace] | None = None
+) -> DriftReport:
+    """Check each environment (at most `parallel` at once); each one gets a result, errors included. The
+    workspaces opened are left in `opened` when given (the notifier keeps its state beside theirs)."""
     if request.parallel < 1:
         raise InputError(f"--parallel {request.parallel}: must be at least 1")
     if request.all_envs and request.envs:
         raise InputError("give --env NAME (repeatable) or --all, not both")
     # Progress goes to stderr: stdout carries only the report, so `--format json > report.json` works.
     progress = UI(out=ui.err, err=ui.err, color=ui.color)
-    names = _all_workspaces(project, progress) if request.all_envs else list(dict.fromkeys(request.envs))
-    if not names:
+    targets = (
+        _all_workspaces(project, progress)
+        if request.all_envs
+        else [(WorkspaceRef.parse(name), None) for name in dict.fromkeys(request.envs)]
+    )
+    if not targets:
         raise InputError("no environment to check: give --env NAME (repeatable) or --all")
-    results = [EnvironmentDrift(environment=name) for name in names]
-    workspaces: dict[str, Workspace] = {}
-    for result in results:
+    results = [EnvironmentDrift(environment=ref.id) for ref, _ in targets]
+    workspaces: dict[str, Workspace] = {} if opened is None else opened
+    for result, (ref, record) in zip(results, targets, strict=True):
         try:
-            ws = workspaces[result.environment] = _open(project, result.environment, ui, request.plugin_dir)
+            ws = workspaces[result.environment] = _open(project, ref, record, ui, request)
         except ProvisionError as exc:
             result.errors.append(exc.message)
             continue
         result.workspace, result.region = ws.name, ws.spec.region
     scope = "" if request.aws_checks else " (Terraform only: --no-aws-checks)"
-    progress.step(f"drift: {len(names)} environment(s), {min(request.parallel, len(names))} at a time{scope}")
+    progress.step(f"drift: {len(targets)} environment(s), {min(request.parallel, len(targets))} at a time{scope}")
     _run_all(results, workspaces, parallel=request.parallel, aws_checks=request.aws_checks, progress=progress)
     return DriftReport(results, aws_checks=request.aws_checks)
 
@@ -224,14 +232,15 @@ def run(project: Project, request: DriftRequest, *, ui: UI) -> int:
         raise InputError(f"--format {request.fmt}: expected one of {', '.join(FORMATS)}")
     check_output_file(request.output, "--output")  # before hours of plans, not after
     notifier = Notifier.from_options(request.notify, request.github_issue)
-    report = check_drift(project, request, ui=ui)
+    opened: dict[str, Workspace] = {}
+    report = check_drift(project, request, ui=ui, opened=opened)
     publish(report, request.fmt, request.output, ui)
-    if notifier.active and not _notify(project, report, notifier, ui):
+    if notifier.active and not _notify(report, opened, notifier, ui):
         return EXIT_FAILED
     return report.exit_code
 
 
-def _notify(project: Project, report: DriftReport, notifier: Notifier, ui: UI) -> bool:
+def _notify(report: DriftReport, opened: dict[str, Workspace], notifier: Notifier, ui: UI) -> bool:
     """Notifications on changed drift; False when one could not be delivered (or its state not kept)."""
     progress = UI(out=ui.err, err=ui.err, color=ui.color)
     ok = True
@@ -240,7 +249,7 @@ def _notify(project: Project, report: DriftReport, notifier: Notifier, ui: UI) -
             progress.info(f"[{env.name}] notify: skipped (the environment could not be checked)")
             continue
         try:
-            ws = _open(project, env.environment, ui, None)
+            ws = opened[env.environment]
             ok = notifier.notify(env, StateStore(ws.spec, ws.work_dir), progress) and ok
         except ProvisionError as exc:
             progress.warn(f"[{env.name}] notify: {exc.message}")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from provisioner.errors import EXIT_DRIFT, EXIT_FAILED, EXIT_OK
-from provisioner.spec import iso_utc
+from provisioner.functions.common import iso_utc
 
 if TYPE_CHECKING:
     from provisioner.aws.inventory import TaggedResource

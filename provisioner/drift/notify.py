@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from provisioner.errors import InputError, ProvisionError
+from provisioner.functions.common import iso_utc
 from provisioner.functions.fleet.merge import drift_fingerprint
-from provisioner.spec import iso_utc
 
 if TYPE_CHECKING:
     from provisioner.drift.model import EnvironmentDrift

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from provisioner.functions.common import parse_arn
 from provisioner.ownership import INSTANCE_TAG, identity_tags
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ _ID_RE = re.compile(r"^[a-z]{1,12}-[0-9a-f]{8,32}$")
 
 def resource_id(arn: str) -> str | None:
     """The id at the end of an ARN's resource part (`...:natgateway/nat-0abc` -> `nat-0abc`), if id-like."""
-    tail = re.split(r"[/:]", arn.split(":", 5)[-1])[-1] if arn.count(":") >= 5 else ""
+    parts = parse_arn(arn)
+    tail = re.split(r"[/:]", parts.resource)[-1] if parts else ""
     return tail if _ID_RE.match(tail) else None
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from provisioner.emulator import MOTO_VERSION
 from provisioner.emulator.record import EmulatorRecord, load, log_path, pid_alive, record_path, remove, save
 from provisioner.errors import InputError, ProvisionError
+from provisioner.functions.common import iso_utc
 from provisioner.project import Project
 
 READY_TIMEOUT = 60.0
@@ -109,7 +110,7 @@ def _start(project: Project, port: int | None) -> EmulatorRecord:
     record = EmulatorRecord(
         pid=proc.pid,
         port=chosen,
-        started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        started_at=iso_utc(datetime.now(UTC)),
         moto_version=MOTO_VERSION,
     )
     deadline = time.monotonic() + READY_TIMEOUT

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from provisioner.errors import InputError
+from provisioner.primitives import write_atomic
 from provisioner.project import Project
 
 RECORD_FILE = "emulator.json"
@@ -57,10 +58,7 @@ def load(project: Project) -> EmulatorRecord | None:
 
 def save(project: Project, record: EmulatorRecord) -> None:
     path = record_path(project)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(asdict(record), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")
 
 
 def remove(project: Project) -> None:

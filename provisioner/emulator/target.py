@@ -114,8 +114,9 @@ def _bootstrap_backend(spec: EnvironmentSpec) -> None:
     if spec.backend.type != "s3":
         return
     from provisioner.aws.backend import bootstrap
+    from provisioner.ownership import project_tags
 
-    tags = {"Project": spec.project, "ManagedBy": "provision", **spec.tags.as_aws_tags()}
+    tags = project_tags(spec.project, spec.tags.as_aws_tags())
     bootstrap(spec.backend_bucket(), spec.backend_lock_table(), spec.region, tags, kms_key=spec.backend.kms_key_alias)
 
 

@@ -1,4 +1,6 @@
-"""Small helpers shared by the findings converter and the log normalisers."""
+"""Small helpers shared by the Lambdas (findings converter, log normalisers, response) and, being stdlib-only,
+the host side too: the one ARN parser and partition rule, the tag list <-> dict conversion and the timestamp
+format live here, so `provisioner/` imports them from here and never writes them again."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ import os
 import re
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from provisioner.functions.errors import FunctionInputError
 
@@ -203,3 +206,49 @@ def log_level() -> int:
     """The handlers' logging level from the function's LOG_LEVEL (set by the lambda_function module)."""
     level = logging.getLevelName(os.environ.get("LOG_LEVEL", "INFO").upper())
     return level if isinstance(level, int) else logging.INFO
+
+
+class Arn(NamedTuple):
+    """`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` (the resource part may itself hold `:` and `/`)."""
+
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+
+def parse_arn(arn: Any) -> Arn | None:
+    """The parts of an ARN, or None for anything that is not one."""
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        return None
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return None
+    return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition a region belongs to (ARNs outside the commercial partition differ)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def tag_dict(items: Iterable[Mapping[str, Any]] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
+    """`[{"Key": k, "Value": v}, ...]` (AWS's tag lists; some APIs say `key`/`value`) -> `{k: v}`."""
+    return {str(item[key]): str(item[value]) for item in items or ()}
+
+
+def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """`{k: v}` -> `[{"Key": k, "Value": v}, ...]`, sorted by key."""
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def iso_utc(moment: datetime) -> str:
+    """`2026-01-01T00:00:00Z`: the one timestamp format of tags, records and reports (naive means UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import ProvisionError
+from provisioner.plan import SENSITIVE, UNKNOWN
 from provisioner.ui import one_line
 
-SENSITIVE = "(sensitive)"
-UNKNOWN = "(known after apply)"
+__all__ = ["SENSITIVE", "UNKNOWN", "indent", "md_cell", "show_value", "write_output"]
 
 
 def show_value(value: Any) -> str:

@@ -12,8 +12,12 @@ import pytest
 from provisioner.functions.response.decide import decide
 from provisioner.functions.response.ipblock import sweep_expired
 from provisioner.functions.response.policy import PolicyError, load_policy
+from tests.aws_env import point_at_moto
 from tests.functions.helpers import ACCOUNT, REGION, LambdaContext
 from tests.functions.response_world import HOME, NOW, World, build_world, log_record, sample
+
+# AWS state on moto for every test (instances, snapshots, IAM): seconds each, so `make test` only.
+pytestmark = pytest.mark.slow
 
 EC2_HIGH = "ec2-backdoor-dos-tcp.json"  # Backdoor:EC2/DenialOfService.Tcp, severity 8
 IAM_USER = "iamuser-tor-ip-caller.json"  # UnauthorizedAccess:IAMUser/TorIPCaller, severity 5
@@ -27,15 +31,7 @@ def moto_env(moto_server: str) -> Iterator[str]:
     Each test builds its own uniquely named world instead of resetting moto (a reset costs ~4 s and the
     first IAM call after it ~3 s, as it reloads the managed policies)."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "AWS_ENDPOINT_URL": moto_server,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "eu-west-1",
-            "AWS_REGION": "eu-west-1",
-        }.items():
-            patch.setenv(name, value)
+        point_at_moto(patch, moto_server)
         yield moto_server
     request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
     urllib.request.urlopen(request, timeout=10).read()

@@ -82,6 +82,7 @@ def test_the_specification_check_catches_mistakes(operation: str, body: Any, mes
     assert any(message in e for e in errors(operation, body)), errors(operation, body)
 
 
+@pytest.mark.slow  # each monitor query against the whole API specification (seconds each)
 @pytest.mark.parametrize("obj", _objects("monitor"), ids=_ids(_objects("monitor")))
 def test_monitor_matches_the_alerting_documentation_and_its_query_the_specification(obj: dict[str, Any]) -> None:
     schema = json.loads((PLUGIN_SCHEMAS / "alerting-monitor.json").read_text())

@@ -21,6 +21,9 @@ from provisioner.opensearch.environment import CONTENT_FILE
 from tests.opensearch.stub import REGION, StubOpenSearch
 from tests.opensearch.test_configurator import BINDINGS, CREDS
 
+# Renders the whole dev stack and its OpenSearch content per test (seconds each): `make test` only.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -128,10 +131,10 @@ def stub() -> Iterator[StubOpenSearch]:
 
 def test_drift_compare_reports_a_changed_mapping_and_writes_nothing(stub: StubOpenSearch, project: Path) -> None:
     from provisioner.opensearch.environment import content_for
-    from provisioner.project import find_project
+    from provisioner.project import WorkspaceRef, find_project
     from provisioner.workspace import load_spec
 
-    content = content_for(find_project(project), load_spec(find_project(project), "dev"))
+    content = content_for(find_project(project), load_spec(find_project(project), WorkspaceRef("dev")))
     run(Client(stub.url, REGION, CREDS), {"content": content, "bindings": BINDINGS})
     writes = len(stub.writes)
     event = json.dumps({"endpoint": stub.url, "admin_role_arn": BINDINGS["admin_role_arn"], "bindings": BINDINGS})

@@ -174,6 +174,7 @@ def test_rules_test_reads_waf_and_guardduty_files(tmp_path: Path) -> None:
     assert names == {"waf-block-spike", "guardduty-critical-severity"}
 
 
+@pytest.mark.slow  # the whole catalogue self-test, twice, through the CLI
 def test_rules_test_without_events_self_tests_and_fails_on_a_broken_case(tmp_path: Path) -> None:
     ok = runner.invoke(app, ["rules", "test", "--rules", str(RULES), "--cases", str(CASES)])
     assert ok.exit_code == 0, ok.output
@@ -189,6 +190,7 @@ def test_rules_test_without_events_self_tests_and_fails_on_a_broken_case(tmp_pat
     assert "cloudtrail-root-activity: positive scenario #1 matched 0 time(s)" in failed.stdout
 
 
+@pytest.mark.slow  # the whole catalogue through the CLI
 def test_list_and_coverage(catalogue: Catalogue) -> None:
     listed = runner.invoke(app, ["rules", "list", "--rules", str(RULES), "--format", "json"])
     assert listed.exit_code == 0, listed.output
@@ -208,6 +210,7 @@ def test_list_and_coverage(catalogue: Catalogue) -> None:
     assert f"{len(STRATUS_AWS)}/{len(STRATUS_AWS)} covered" in text.stdout
 
 
+@pytest.mark.slow  # loads the catalogue through the CLI
 def test_threat_list_placeholder_comes_from_a_file(tmp_path: Path) -> None:
     login = json.loads((CASES / "cloudtrail-console-login-without-mfa.json").read_text())["negative"][0]
     login[0]["sourceIPAddress"] = "203.0.113.77"
@@ -272,6 +275,7 @@ REAL_EVENTS = {
 }
 
 
+@pytest.mark.slow  # whole catalogue over each real log (1-2 s each)
 @pytest.mark.parametrize("name", sorted(REAL_EVENTS))
 def test_real_events_raise_exactly_the_expected_rules(name: str) -> None:
     result = runner.invoke(

@@ -144,6 +144,7 @@ def _fired_buckets(monitor: dict[str, Any], result: dict[str, Any], group_by: tu
     return fired
 
 
+@pytest.mark.slow  # every compiled monitor query against osmem-server, per scenario (177 cases)
 @pytest.mark.parametrize(("label", "records"), _scenarios(), ids=[label for label, _ in _scenarios()])
 def test_monitor_queries_match_what_rules_test_matches(
     engine: Any, catalogue: Catalogue, monitors: dict[str, dict[str, Any]], label: str, records: list[dict[str, Any]]

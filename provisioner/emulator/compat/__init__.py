@@ -7,17 +7,11 @@ tests/test_emulator_compat.py. The README's "The local environment" lists each o
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from provisioner.emulator import MOTO_VERSION
+from provisioner.emulator.compat.registry import FIXES, fix
 
-FIXES: dict[str, Callable[[], None]] = {}
+__all__ = ["FIXES", "apply_all", "fix"]
 _applied: set[str] = set()
-
-
-def fix(func: Callable[[], None]) -> Callable[[], None]:
-    FIXES[func.__name__] = func
-    return func
 
 
 def apply_all() -> list[str]:

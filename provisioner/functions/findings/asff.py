@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from provisioner.functions.common import clip
+from provisioner.functions.common import clip, partition_of
 
 SCHEMA_VERSION = "2018-10-08"
 SCOPE_FIELD = "provision/Scope"
@@ -47,11 +47,7 @@ class FindingContext:
 
     @property
     def partition(self) -> str:
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        if self.region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
+        return partition_of(self.region)
 
     @property
     def product_arn(self) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from provisioner.functions.common import clip, gunzip, parse_array, parse_each, unwrap
 from provisioner.functions.errors import FunctionInputError
-from provisioner.functions.logs.ecs import ip_or_none, iso_utc
+from provisioner.functions.logs.ecs import ip_or_none, to_iso_utc
 
 DATASET = "aws.cloudtrail"
 _MAX_TEXT = 4096
@@ -67,7 +67,7 @@ def records_from_object(obj: Any, source: str = "cloudtrail") -> tuple[list[Any]
 
 def normalize(rec: dict[str, Any]) -> dict[str, Any]:
     """One ECS document; raises (KeyError/TypeError/ValueError) on a record that is not CloudTrail."""
-    timestamp = iso_utc(rec["eventTime"])
+    timestamp = to_iso_utc(rec["eventTime"])
     if timestamp is None:
         raise ValueError("eventTime is not a timestamp")
     identity = rec.get("userIdentity") or {}

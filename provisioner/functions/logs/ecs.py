@@ -38,7 +38,7 @@ def ip_or_none(value: Any) -> str | None:
     return result
 
 
-def iso_utc(value: Any) -> str | None:
+def to_iso_utc(value: Any) -> str | None:
     """ISO 8601 UTC (`...Z`) from an ISO string with any offset, or None if it is not a timestamp."""
     if not isinstance(value, str) or len(value) < 10:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from provisioner.functions.common import as_dict, clip
-from provisioner.functions.logs.ecs import ip_or_none, iso_utc
+from provisioner.functions.logs.ecs import ip_or_none, to_iso_utc
 
 DATASET = "aws.guardduty"
 _ACTIONS = (
@@ -72,7 +72,9 @@ def normalize(rec: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(finding_type, str):
         raise TypeError("type is not a string")
     severity = float(finding["severity"])
-    timestamp = iso_utc(finding.get("updatedAt")) or iso_utc(finding.get("createdAt")) or iso_utc(rec.get("time"))
+    timestamp = (
+        to_iso_utc(finding.get("updatedAt")) or to_iso_utc(finding.get("createdAt")) or to_iso_utc(rec.get("time"))
+    )
     if timestamp is None:
         raise ValueError("no updatedAt/createdAt timestamp")
     service = as_dict(finding.get("service"))
@@ -109,10 +111,10 @@ def _event(finding: dict[str, Any], service: dict[str, Any], action: dict[str, A
     }
     if finding.get("id"):
         event["id"] = finding["id"]
-    created = iso_utc(finding.get("createdAt"))
+    created = to_iso_utc(finding.get("createdAt"))
     if created:
         event["created"] = created
-    first, last = iso_utc(service.get("eventFirstSeen")), iso_utc(service.get("eventLastSeen"))
+    first, last = to_iso_utc(service.get("eventFirstSeen")), to_iso_utc(service.get("eventLastSeen"))
     if first:
         event["start"] = first
     if last:

@@ -10,7 +10,7 @@ import os
 from typing import Any
 from urllib.parse import unquote_plus
 
-from provisioner.functions.common import clip, parse_record
+from provisioner.functions.common import clip, parse_arn, parse_record
 from provisioner.functions.logs.ecs import ip_or_none, iso_from_epoch_ms
 
 DATASET = "aws.waf"
@@ -63,12 +63,10 @@ def redact_query(query: str) -> str:
 
 def _arn_parts(arn: Any) -> tuple[str | None, str | None]:
     """(region, account) of arn:aws:wafv2:REGION:ACCOUNT:...; CloudFront (global) ACLs have us-east-1."""
-    if not isinstance(arn, str) or not arn.startswith("arn:"):
+    parts = parse_arn(arn)
+    if parts is None:
         return None, None
-    parts = arn.split(":", 5)
-    if len(parts) < 6:
-        return None, None
-    return parts[3] or None, parts[4] or None
+    return parts.region or None, parts.account or None
 
 
 def normalize(rec: dict[str, Any]) -> dict[str, Any]:

@@ -123,7 +123,7 @@ def tag_instance(ec2: Any, ctx: Context, instance: dict[str, Any], out: Outcome)
         ctx.tag("finding-id"): ctx.finding.id,
         ctx.tag("finding-type"): ctx.finding.type[:256],
         ctx.tag("status"): "isolated",
-        ctx.tag("at"): ctx.stamp(),
+        ctx.tag("at"): ctx.now_iso(),
     }
     ec2.create_tags(Resources=[instance["InstanceId"]], Tags=aws_tags(tags))
     out.status = DONE

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from provisioner.functions.common import parse_arn, partition_of
 from provisioner.functions.response import ec2, identity, ipblock
 from provisioner.functions.response.decide import Decision
 from provisioner.functions.response.notify import connection_line, message, note_text, subject
@@ -86,7 +87,8 @@ def record_note(clients: Clients, ctx: Context, text: str) -> Outcome:
         return out
     except Exception as exc:
         out.details.append(f"GuardDuty UpdateFindingsFeedback failed: {type(exc).__name__}")
-    partition = finding.arn.split(":")[1] if finding.arn.count(":") >= 5 else "aws"
+    parsed = parse_arn(finding.arn)
+    partition = parsed.partition if parsed else partition_of(finding.region)
     product = f"arn:{partition}:securityhub:{finding.region}::product/aws/guardduty"
     try:
         answer = clients.securityhub.batch_update_findings(

@@ -114,7 +114,7 @@ def revoke_role_sessions(iam: Any, ctx: Context, out: Outcome) -> None:
     if existing and ctx.finding.updated_at and existing >= ctx.finding.updated_at[:19] + "Z":
         out.status, out.details = ALREADY, [f"sessions issued before {existing} already denied"]
         return
-    cutoff = ctx.stamp()
+    cutoff = ctx.now_iso()
     iam.put_role_policy(RoleName=role, PolicyName=REVOKE_POLICY_NAME, PolicyDocument=json.dumps(revoke_policy(cutoff)))
     iam.tag_role(RoleName=role, Tags=aws_tags({ctx.tag("sessions-revoked"): f"{cutoff} {ctx.finding.id}"}))
     out.status, out.details = DONE, [f"sessions issued before {cutoff} denied"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from provisioner.functions.common import error_code
+from provisioner.functions.common import error_code, iso_utc, parse_arn
 from provisioner.functions.response.outcome import ALREADY, DONE, FAILED, TAG_PREFIX, Context, Outcome
 
 BLOCK_TAG = TAG_PREFIX + "block:"
@@ -21,12 +21,12 @@ _RETRIES = 3
 
 def parse_ip_set_arn(arn: str) -> tuple[str, str, str, str]:
     """(region, scope, name, id) of `arn:aws:wafv2:<region>:<account>:<regional|global>/ipset/<name>/<id>`."""
-    parts = arn.split(":", 5)
-    path = parts[5].split("/") if len(parts) == 6 else []
-    if len(parts) != 6 or parts[2] != "wafv2" or len(path) != 4 or path[1] != "ipset":
+    parts = parse_arn(arn)
+    path = parts.resource.split("/") if parts else []
+    if parts is None or parts.service != "wafv2" or len(path) != 4 or path[1] != "ipset":
         raise ValueError(f"not a WAFv2 IP set ARN: {arn!r}")
     scope = "CLOUDFRONT" if path[0] == "global" else "REGIONAL"
-    return parts[3], scope, path[2], path[3]
+    return parts.region, scope, path[2], path[3]
 
 
 def _tracked(wafv2: Any, arn: str) -> dict[str, str]:
@@ -65,7 +65,7 @@ def block_remote_ip(wafv2: Any, ctx: Context, out: Outcome) -> None:
     if not wrote:
         out.status = ALREADY
         return
-    expires = (ctx.now + timedelta(hours=ctx.block_expiry_hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expires = iso_utc(ctx.now + timedelta(hours=ctx.block_expiry_hours))
     wafv2.tag_resource(ResourceARN=arn, Tags=[{"Key": BLOCK_TAG + cidr, "Value": expires}])
     _, scope, name, set_id = parse_ip_set_arn(arn)
     out.status, out.details = DONE, [f"{cidr} added to IP set {name}, expires {expires}"]
@@ -77,8 +77,8 @@ def block_remote_ip(wafv2: Any, ctx: Context, out: Outcome) -> None:
 
 def sweep_expired(wafv2: Any, arn: str, now: datetime) -> list[str]:
     """Remove addresses whose expiry tag has passed; returns the removed CIDRs."""
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    expired = sorted(cidr for cidr, expiry in _tracked(wafv2, arn).items() if expiry <= stamp)
+    cutoff = iso_utc(now)
+    expired = sorted(cidr for cidr, expiry in _tracked(wafv2, arn).items() if expiry <= cutoff)
     if not expired:
         return []
     gone = set(expired)

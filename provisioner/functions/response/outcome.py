@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from provisioner.functions.common import iso_utc, tag_list
 from provisioner.functions.response.finding import Finding
 
 TAG_PREFIX = "gd-response:"
@@ -59,12 +60,12 @@ class Context:
     def tag(self, name: str) -> str:
         return TAG_PREFIX + name
 
-    def stamp(self) -> str:
-        return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    def now_iso(self) -> str:
+        return iso_utc(self.now)
 
 
 def aws_tags(pairs: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in sorted(pairs.items())]
+    return tag_list(pairs)
 
 
 def tag_map(tags: Any) -> dict[str, str]:

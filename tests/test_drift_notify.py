@@ -24,7 +24,7 @@ from provisioner.drift.model import EnvironmentDrift
 from provisioner.drift.notify import STATE_FILE, Notifier, StateStore, parse_target
 from provisioner.errors import InputError, ProvisionError
 from provisioner.plan import DriftResult
-from provisioner.project import Project
+from provisioner.project import Project, WorkspaceRef
 from provisioner.ui import UI
 from provisioner.workspace import load_spec
 from tests import test_drift as applied
@@ -202,7 +202,9 @@ def clean() -> EnvironmentDrift:
 
 def fresh_store(project: Path, tmp_path: Path, machine: str) -> StateStore:
     """What a new CI runner builds: the spec, and a work dir that has never existed."""
-    return StateStore(load_spec(Project(project), "remote"), tmp_path / machine / ".provision" / "remote")
+    return StateStore(
+        load_spec(Project(project), WorkspaceRef.parse("remote")), tmp_path / machine / ".provision" / "remote"
+    )
 
 
 def test_state_bucket_remembers_across_machines_and_sns_gets_changes(
@@ -269,7 +271,7 @@ def test_failed_delivery_is_retried_next_run(
 def test_github_issue_opened_commented_and_closed(
     fixture_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = StateStore(load_spec(Project(fixture_project), "dev"), tmp_path / "work")
+    store = StateStore(load_spec(Project(fixture_project), WorkspaceRef.parse("dev")), tmp_path / "work")
     notifier = Notifier([], github_issue=True)
     with fake_github() as api:
         event = tmp_path / "event.json"
@@ -305,7 +307,7 @@ def test_github_issue_opened_commented_and_closed(
 def test_forbidden_issue_call_is_one_line_and_not_remembered(
     fixture_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store = StateStore(load_spec(Project(fixture_project), "dev"), tmp_path / "work")
+    store = StateStore(load_spec(Project(fixture_project), WorkspaceRef.parse("dev")), tmp_path / "work")
     api: FakeGitHub
     with fake_github() as api:
         api.fail_with = "forbidden"

@@ -28,6 +28,7 @@ def test_builds_are_byte_identical_and_hashed_like_filebase64sha256(tmp_path: Pa
             "guardduty_normalizer",
             "opensearch_configurator",
             "guardduty_response",
+            "fleet_aggregator",
         }
     )
     for name, package in first.items():

@@ -87,7 +87,7 @@ def test_report_dir_gets_every_report(run: Run, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     lifecycle.plan_environment(run.workspace(), report_dir=reports)
     names = sorted(p.name for p in reports.iterdir())
-    assert names == ["checkov.json", "checkov.junit.xml", "plan-summary.json", "plan-summary.md"]
+    assert names == ["checkov.json", "checkov.junit.xml", "checkov.sarif", "plan-summary.json", "plan-summary.md"]
     summary = json.loads((reports / "plan-summary.json").read_text())
     assert summary["counts"]["create"] == 4 and summary["addresses"]["create"] == CREATED
     assert SECRET not in (reports / "plan-summary.json").read_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.emulator.compat import fix
+from provisioner.emulator.compat.registry import fix
 
 
 def _decimal_percentages(node: Any) -> Any:

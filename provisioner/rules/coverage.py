@@ -142,3 +142,43 @@ def coverage_text(report: dict[str, Any]) -> str:
     for tid, names in stratus["techniques"].items():
         lines.append(f"  {tid}: {', '.join(names) if names else 'NOT COVERED'}")
     return "\n".join(lines)
+
+
+# ATT&CK Navigator layer file format 4.5 (attack-navigator `layers/spec/v4.5/layerformat.md`, Navigator 5.1).
+LAYER_VERSIONS = {"attack": "18", "navigator": "5.1.0", "layer": "4.5"}
+
+
+def navigator_layer(catalogue: Catalogue) -> dict[str, Any]:
+    """An ATT&CK Navigator layer: one entry per (technique, tactic), scored by the number of rules covering it."""
+    per: dict[tuple[str, str], list[str]] = {}
+    for rule in catalogue.alerting:
+        for technique in rule.techniques:
+            for tactic in tactics_of(technique, rule.tactics):
+                per.setdefault((technique, tactic), []).append(rule.name)
+    techniques = [
+        {
+            "techniqueID": technique,
+            "tactic": tactic,
+            "score": len(names),
+            "comment": ", ".join(sorted(names)),
+            "enabled": True,
+            "showSubtechniques": False,
+        }
+        for (technique, tactic), names in sorted(per.items())
+    ]
+    top = max((t["score"] for t in techniques), default=1)
+    return {
+        "name": "provision detection rules",
+        "versions": LAYER_VERSIONS,
+        "domain": "enterprise-attack",
+        "description": f"{len(catalogue.alerting)} alerting rules; score: rules covering the technique",
+        "sorting": 3,
+        "hideDisabled": False,
+        "techniques": techniques,
+        "gradient": {"colors": ["#ffffff", "#66b1ff", "#0050a0"], "minValue": 0, "maxValue": top},
+        "legendItems": [],
+        "metadata": [],
+        "showTacticRowBackground": False,
+        "selectTechniquesAcrossTactics": False,
+        "selectSubtechniquesWithParent": False,
+    }

@@ -166,7 +166,7 @@ def navigator_layer(catalogue: Catalogue) -> dict[str, Any]:
         }
         for (technique, tactic), names in sorted(per.items())
     ]
-    top = max((t["score"] for t in techniques), default=1)
+    top = max((len(names) for names in per.values()), default=1)
     return {
         "name": "provision detection rules",
         "versions": LAYER_VERSIONS,

@@ -24,6 +24,12 @@ class OutFormat(str, Enum):
     json = "json"
 
 
+class CoverageFormat(str, Enum):
+    text = "text"
+    json = "json"
+    navigator = "navigator"
+
+
 RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Catalogue directory (default: rules/ of the project).")]
 FormatOpt = Annotated[OutFormat, typer.Option("--format", help="Output format.")]
 PlaceholderOpt = Annotated[
@@ -171,9 +177,18 @@ def build_cmd(
 
 
 @app.command("coverage")
-def coverage_cmd(rules: RulesOpt = None, fmt: FormatOpt = OutFormat.text) -> None:
+def coverage_cmd(
+    rules: RulesOpt = None,
+    fmt: Annotated[
+        CoverageFormat, typer.Option("--format", help="text, json, or navigator (an ATT&CK Navigator layer, JSON).")
+    ] = CoverageFormat.text,
+) -> None:
     """ATT&CK techniques per tactic, rules per log source, Stratus Red Team AWS techniques covered."""
-    from provisioner.rules.coverage import coverage, coverage_text
+    from provisioner.rules.coverage import coverage, coverage_text, navigator_layer
 
-    report = coverage(_catalogue(rules))
-    typer.echo(json.dumps(report, indent=2) if fmt is OutFormat.json else coverage_text(report))
+    catalogue = _catalogue(rules)
+    if fmt is CoverageFormat.navigator:
+        typer.echo(json.dumps(navigator_layer(catalogue), indent=2))
+        return
+    report = coverage(catalogue)
+    typer.echo(json.dumps(report, indent=2) if fmt is CoverageFormat.json else coverage_text(report))

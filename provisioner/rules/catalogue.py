@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provisioner.rules.detection import Node, Placeholders, RuleError, Selection, parse_condition, parse_selection
-from provisioner.rules.fields import field_type, map_field
+from provisioner.rules.fields import TEXT, field_type, map_field
 
 LEVELS = ("informational", "low", "medium", "high", "critical")
 STATUSES = ("stable", "test", "experimental", "deprecated", "unsupported")
@@ -188,7 +188,7 @@ def _group_by(value: Any, source: str) -> list[str]:
         raise RuleError("correlation.group-by", "required: a list of fields (the monitor groups by them)")
     group_by = [map_field(g, source) for g in value]
     for g in group_by:
-        if field_type(g) is None:
+        if field_type(g) in (None, TEXT):
             raise RuleError("correlation.group-by", f"field {g!r} is not indexed by the {source} normaliser")
     return group_by
 

@@ -68,18 +68,25 @@ _PERSIST_PRIV = ("persistence", "privilege-escalation")
 # ATT&CK Enterprise tactics of the techniques this catalogue uses (a sub-technique falls back to its parent).
 ATTACK_TACTICS: dict[str, tuple[str, ...]] = {
     "T1021": ("lateral-movement",),
+    "T1040": ("credential-access", "discovery"),
     "T1059": ("execution",),
+    "T1070": ("defense-evasion",),
     "T1078": ("defense-evasion", "persistence", "privilege-escalation", "initial-access"),
     "T1087": ("discovery",),
     "T1098": _PERSIST_PRIV,
     "T1110": ("credential-access",),
     "T1136": ("persistence",),
     "T1190": ("initial-access",),
+    "T1484": ("defense-evasion", "privilege-escalation"),
     "T1485": ("impact",),
     "T1486": ("impact",),
+    "T1489": ("impact",),
+    "T1490": ("impact",),
     "T1496": ("impact",),
     "T1526": ("discovery",),
     "T1530": ("collection",),
+    "T1531": ("impact",),
+    "T1535": ("defense-evasion",),
     "T1537": ("exfiltration",),
     "T1546": _PERSIST_PRIV,
     "T1550": ("defense-evasion", "lateral-movement"),
@@ -88,6 +95,7 @@ ATTACK_TACTICS: dict[str, tuple[str, ...]] = {
     "T1556": ("credential-access", "defense-evasion", "persistence"),
     "T1562": ("defense-evasion",),
     "T1580": ("discovery",),
+    "T1584": ("resource-development",),
     "T1595": ("reconnaissance",),
     "T1648": ("execution",),
     "T1651": ("execution",),
@@ -134,3 +142,43 @@ def coverage_text(report: dict[str, Any]) -> str:
     for tid, names in stratus["techniques"].items():
         lines.append(f"  {tid}: {', '.join(names) if names else 'NOT COVERED'}")
     return "\n".join(lines)
+
+
+# ATT&CK Navigator layer file format 4.5 (attack-navigator `layers/spec/v4.5/layerformat.md`, Navigator 5.1).
+LAYER_VERSIONS = {"attack": "18", "navigator": "5.1.0", "layer": "4.5"}
+
+
+def navigator_layer(catalogue: Catalogue) -> dict[str, Any]:
+    """An ATT&CK Navigator layer: one entry per (technique, tactic), scored by the number of rules covering it."""
+    per: dict[tuple[str, str], list[str]] = {}
+    for rule in catalogue.alerting:
+        for technique in rule.techniques:
+            for tactic in tactics_of(technique, rule.tactics):
+                per.setdefault((technique, tactic), []).append(rule.name)
+    techniques = [
+        {
+            "techniqueID": technique,
+            "tactic": tactic,
+            "score": len(names),
+            "comment": ", ".join(sorted(names)),
+            "enabled": True,
+            "showSubtechniques": False,
+        }
+        for (technique, tactic), names in sorted(per.items())
+    ]
+    top = max((len(names) for names in per.values()), default=1)
+    return {
+        "name": "provision detection rules",
+        "versions": LAYER_VERSIONS,
+        "domain": "enterprise-attack",
+        "description": f"{len(catalogue.alerting)} alerting rules; score: rules covering the technique",
+        "sorting": 3,
+        "hideDisabled": False,
+        "techniques": techniques,
+        "gradient": {"colors": ["#ffffff", "#66b1ff", "#0050a0"], "minValue": 0, "maxValue": top},
+        "legendItems": [],
+        "metadata": [],
+        "showTacticRowBackground": False,
+        "selectTechniquesAcrossTactics": False,
+        "selectSubtechniquesWithParent": False,
+    }

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.rules.fields import BOOLEAN, IP, KEYWORD, NUMBER, field_type, is_flat, map_field
+from provisioner.rules.fields import BOOLEAN, IP, KEYWORD, NUMBER, TEXT, field_type, is_flat, map_field
 
 MODIFIERS = frozenset(
     {
@@ -255,6 +255,8 @@ def parse_check(raw_key: str, values: Any, source: str, key: str, placeholders: 
     ftype = field_type(field)
     if ftype is None:
         raise RuleError(key, f"field {name!r} is not indexed by the {source} normaliser")
+    if ftype == TEXT:
+        raise RuleError(key, f"field {name!r} is analysed text in the index: a rule cannot match it exactly")
     mod_set = set(mods)
     if "cased" in mod_set and field in lowercased_fields():
         raise RuleError(key, "|cased cannot be evaluated: the index template lowercases this field (normalizer)")

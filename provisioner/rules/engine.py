@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from provisioner.rules.catalogue import Catalogue, Correlation, Rule
+from provisioner.rules.detection import Selection
 from provisioner.rules.evaluate import Doc, Pred, compile_node, compile_selection, getter, required_values, text
 
 
@@ -24,7 +25,7 @@ class RuleResult:
 
 
 # Fields whose value narrows the rules worth trying on an event, most selective first.
-INDEX_FIELDS = ("event.action", "event.provider", "aws.cloudtrail.user_identity.type")
+INDEX_FIELDS = ("event.action", "event.provider", "aws.cloudtrail.user_identity.type", "aws.cloudtrail.error_code")
 
 
 class Engine:
@@ -37,13 +38,14 @@ class Engine:
         self._index: dict[str, dict[str, dict[str, list[str]]]] = {}  # source -> field -> value -> rule names
         self._always: dict[str, list[str]] = defaultdict(list)
         self._getters = {f: getter(f) for f in INDEX_FIELDS}
+        self._shared: dict[Selection, Pred] = {}
         for rule in catalogue.rules:
             if rule.correlation is None:
                 self._add(rule)
 
     def _add(self, rule: Rule) -> None:
         assert rule.condition is not None
-        selections = {n: compile_selection(s) for n, s in rule.selections.items()}
+        selections = {n: self._selection(s) for n, s in rule.selections.items()}
         self._compiled[rule.name] = compile_node(rule.condition, selections)
         for field_name in INDEX_FIELDS:
             values = required_values(rule.condition, rule, field_name)
@@ -53,6 +55,17 @@ class Engine:
                     by_value.setdefault(value, []).append(rule.name)
                 return
         self._always[rule.source].append(rule.name)
+
+    def _selection(self, selection: Selection) -> Pred:
+        """One predicate per distinct selection, remembering its answer for the document it last saw: most rules
+        share the selection that excludes AWS service calls, and it is then evaluated once per event."""
+        try:
+            known = self._shared.get(selection)
+        except TypeError:  # an unhashable operand: compile it on its own
+            return compile_selection(selection)
+        if known is None:
+            known = self._shared[selection] = _last_answer(compile_selection(selection))
+        return known
 
     def match(self, source: str, doc: Doc) -> list[str]:
         """Names of the detection rules one document matches."""
@@ -76,6 +89,18 @@ class Engine:
                 results[rule.name].events = indices
                 results[rule.name].groups = correlate(rule.correlation, [events[i][1] for i in indices])
         return results
+
+
+def _last_answer(pred: Pred) -> Pred:
+    """`pred`, answering again without work for the document it was last called with (held, so never reused)."""
+    last: list[Any] = [None, False]
+
+    def run(doc: Doc) -> bool:
+        if last[0] is not doc:
+            last[0], last[1] = doc, pred(doc)
+        return bool(last[1])
+
+    return run
 
 
 def epoch(doc: Doc) -> float | None:

@@ -7,6 +7,7 @@ of `provision rules test`, >= 50k events/s/core).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +57,21 @@ def getter(path: str) -> Callable[[Doc], list[Any]]:
         return [current]
 
     return get
+
+
+@functools.cache
+def _shared_getter(path: str) -> Callable[[Doc], list[Any]]:
+    """One getter per path for all compiled rules, remembering the values of the document it last read: the
+    catalogue's rules read the same few fields (event.action, event.provider, the identity) of every event."""
+    get = getter(path)
+    last: list[Any] = [None, []]
+
+    def cached(doc: Doc) -> list[Any]:
+        if last[0] is not doc:
+            last[0], last[1] = doc, get(doc)
+        return last[1]  # type: ignore[no-any-return]
+
+    return cached
 
 
 def text(value: Any) -> str | None:
@@ -135,12 +151,33 @@ def _value_test(match: Match, ftype: str, get: Callable[[Doc], list[Any]]) -> Pr
     return lambda doc: any(leaf(v) for v in get(doc))
 
 
+_LOWERED_OPS = ("eq", "prefix", "suffix", "contains")
+
+
+def _any_string(tests: list[Callable[[str], bool]], get: Callable[[Doc], list[Any]]) -> Pred:
+    """Several case-insensitive string tests on one field: each value is lowered once, not once per test."""
+
+    def run(doc: Doc) -> bool:
+        for value in get(doc):
+            found = text(value)
+            if found is not None:
+                lowered = found.lower()
+                if any(test(lowered) for test in tests):
+                    return True
+        return False
+
+    return run
+
+
 def compile_check(check: Check) -> Pred:
-    get = getter(check.field)
+    get = _shared_getter(check.field)
     plain = [m for m in check.matches if m.op == "eq" and not m.cased and check.ftype == KEYWORD]
     if not check.match_all and len(plain) == len(check.matches) and len(plain) > 1:
         wanted = frozenset(m.operand for m in plain)
         return lambda doc: any((t := text(v)) is not None and t.lower() in wanted for v in get(doc))
+    strings = [m for m in check.matches if m.op in _LOWERED_OPS and not m.cased and check.ftype == KEYWORD]
+    if not check.match_all and len(strings) == len(check.matches) > 1:
+        return _any_string([_string(m) for m in strings], get)
     tests = [_value_test(match, check.ftype, get) for match in check.matches]
     if len(tests) == 1:
         return tests[0]

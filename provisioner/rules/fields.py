@@ -1,138 +1,36 @@
-"""The fields the normalisers index, their OpenSearch types, and the pipeline from raw source names.
+"""The fields the normalisers index with their types for rules, and the pipeline from raw source names.
 
-Rules are validated against this registry so that a typo fails at load time instead of never matching, and the
-compiler knows which fields take `case_insensitive` term queries (keyword) and which are typed (ip, numbers,
-booleans) in the index template.
+The types come from the one field schema (`provisioner/rules/schema.py`) the index templates are built from, so a
+rule is validated against what OpenSearch will really hold: a typo fails at load time instead of never matching,
+the compiler knows which fields take `case_insensitive` term queries (keyword) and which are typed (ip, numbers,
+booleans), and analysed `text` fields are refused as match targets.
 """
 
 from __future__ import annotations
 
+from provisioner.rules.schema import all_fields
+
 KEYWORD = "keyword"
+TEXT = "text"
 IP = "ip"
 NUMBER = "number"
 BOOLEAN = "boolean"
 DATE = "date"
 
-_COMMON = {
-    "@timestamp": DATE,
-    "message": KEYWORD,
-    "event.dataset": KEYWORD,
-    "event.kind": KEYWORD,
-    "event.module": KEYWORD,
-    "event.action": KEYWORD,
-    "event.provider": KEYWORD,
-    "event.outcome": KEYWORD,
-    "event.id": KEYWORD,
-    "event.category": KEYWORD,
-    "event.type": KEYWORD,
-    "event.severity": NUMBER,
-    "event.created": DATE,
-    "event.start": DATE,
-    "event.end": DATE,
-    "cloud.provider": KEYWORD,
-    "cloud.region": KEYWORD,
-    "cloud.account.id": KEYWORD,
-    "cloud.instance.id": KEYWORD,
-    "source.address": KEYWORD,
-    "source.ip": IP,
-    "source.port": NUMBER,
-    "source.geo.country_iso_code": KEYWORD,
-    "source.geo.country_name": KEYWORD,
-    "source.geo.city_name": KEYWORD,
-    "source.as.number": NUMBER,
-    "source.as.organization.name": KEYWORD,
-    "destination.ip": IP,
-    "destination.port": NUMBER,
-    "network.transport": KEYWORD,
-    "network.direction": KEYWORD,
-    "user.name": KEYWORD,
-    "user.id": KEYWORD,
-    "user_agent.original": KEYWORD,
-    "rule.id": KEYWORD,
-    "rule.name": KEYWORD,
-    "rule.category": KEYWORD,
-    "rule.ruleset": KEYWORD,
-    "http.request.method": KEYWORD,
-    "http.request.id": KEYWORD,
-    "http.version": KEYWORD,
-    "url.path": KEYWORD,
-    "url.query": KEYWORD,
-    "url.domain": KEYWORD,
+# OpenSearch mapping type -> the validator's type; geo_point has no rule semantics and is left out.
+_FROM_MAPPING = {
+    "keyword": KEYWORD,
+    "text": TEXT,
+    "ip": IP,
+    "long": NUMBER,
+    "float": NUMBER,
+    "boolean": BOOLEAN,
+    "date": DATE,
 }
-_CLOUDTRAIL = {
-    f"aws.cloudtrail.{name}": KEYWORD
-    for name in (
-        "event_version",
-        "event_type",
-        "event_category",
-        "request_id",
-        "error_code",
-        "error_message",
-        "recipient_account_id",
-        "shared_event_id",
-        "vpc_endpoint_id",
-        "user_identity.type",
-        "user_identity.arn",
-        "user_identity.access_key_id",
-        "user_identity.invoked_by",
-        "user_identity.session_context.mfa_authenticated",
-        "user_identity.session_context.creation_date",
-        "user_identity.session_context.session_issuer.type",
-        "user_identity.session_context.session_issuer.arn",
-        "user_identity.session_context.session_issuer.principal_id",
-        "user_identity.session_context.session_issuer.account_id",
-        "resources.type",
-        "resources.arn",
-        "resources.account_id",
-    )
-} | {
-    "aws.cloudtrail.read_only": BOOLEAN,
-    "aws.cloudtrail.management_event": BOOLEAN,
-    **{
-        f"aws.cloudtrail.image_scan.severity_counts.{level}": NUMBER
-        for level in ("critical", "high", "medium", "low", "informational", "undefined")
-    },
+_SCHEMA = all_fields()
+FIELDS: dict[str, str] = {
+    path: _FROM_MAPPING[spec["type"]] for path, spec in _SCHEMA.items() if spec["type"] in _FROM_MAPPING
 }
-_WAF = {
-    f"aws.waf.{name}": KEYWORD
-    for name in (
-        "action",
-        "arn",
-        "terminating_rule_type",
-        "terminating_rule_id",
-        "source_name",
-        "source_id",
-        "labels",
-        "terminating_rule_match_details.conditionType",
-        "terminating_rule_match_details.location",
-        "terminating_rule_match_details.matchedData",
-    )
-} | {"aws.waf.response_code_sent": NUMBER, "aws.waf.format_version": NUMBER}
-_GUARDDUTY = {
-    f"aws.guardduty.{name}": KEYWORD
-    for name in (
-        "type",
-        "title",
-        "arn",
-        "schema_version",
-        "partition",
-        "severity.label",
-        "resource.type",
-        "resource.instance_id",
-        "resource.s3_bucket_names",
-        "resource.access_key_details.access_key_id",
-        "resource.access_key_details.principal_id",
-        "resource.access_key_details.user_type",
-        "resource.access_key_details.user_name",
-        "service.resource_role",
-        "service.detector_id",
-    )
-} | {
-    "aws.guardduty.severity.value": NUMBER,
-    "aws.guardduty.service.count": NUMBER,
-    "aws.guardduty.service.archived": BOOLEAN,
-}
-FIELDS: dict[str, str] = _COMMON | _CLOUDTRAIL | _WAF | _GUARDDUTY
 
 # Objects the normalisers store as lists: an alert template shows their first element.
 LIST_PARENTS = (
@@ -142,12 +40,7 @@ LIST_PARENTS = (
 )
 
 # Stored as `flat_object`: any dotted sub-path is searchable, every leaf as a keyword string.
-FLAT_OBJECTS = (
-    "aws.cloudtrail.request_parameters",
-    "aws.cloudtrail.response_elements",
-    "aws.cloudtrail.additional_eventdata",
-    "aws.cloudtrail.service_event_details",
-)
+FLAT_OBJECTS = tuple(path for path, spec in _SCHEMA.items() if spec["type"] == "flat_object")
 
 _ISSUER = "aws.cloudtrail.user_identity.session_context.session_issuer"
 # Raw CloudTrail names (as SigmaHQ's AWS rules write them) -> the normalised field.

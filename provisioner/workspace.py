@@ -116,7 +116,7 @@ class Workspace:
             self.ui.info(f"  target: the embedded emulator at {target.endpoint} (provider: {where})")
         binary = find_terraform()
         identity = require_account(self.spec.region, self.spec.account_ids, self.spec_file)
-        self.ui.info(f"  terraform {binary.version_text}; AWS account {identity.account} ({identity.arn})")
+        self.ui.info(f"  {binary.label} ({binary.path}); AWS account {identity.account} ({identity.arn})")
 
     def render(self) -> RenderResult:
         if self._rendered is None:

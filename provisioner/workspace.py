@@ -159,8 +159,11 @@ class Workspace:
     def init(self) -> None:
         self.ui.step("terraform init")
         self.render()
+        from provisioner.aws.backend import init_settings
+
+        tf = self.terraform
         try:
-            self.terraform.init(on_event=lambda event: None)
+            tf.init(backend_config=init_settings(self.spec, tf.binary.version), on_event=lambda event: None)
         except TerraformError as exc:
             text = " ".join([exc.message, *exc.diagnostics])
             if "Failed to query available provider packages" in text or "Failed to install provider" in text:

@@ -33,9 +33,9 @@ def _run(terraform_bin: Path, workdir: Path, *args: str) -> subprocess.Completed
 def test_module_passes_its_terraform_test(name: str, terraform_bin: Path, mirror: Path, tmp_path: Path) -> None:
     tests = sorted((MODULES / name / "tests").glob("*.tftest.hcl"))
     assert tests, f"modules/{name}/tests/ has no *.tftest.hcl"
-    # A copy: init would leave .terraform/ and a lock file in the module.
-    workdir = tmp_path / name
-    shutil.copytree(MODULES / name, workdir)
+    # A copy of all modules (shared calls ../secure_bucket): init would leave .terraform/ and a lock file.
+    shutil.copytree(MODULES, tmp_path / "modules", ignore=shutil.ignore_patterns(".terraform*"))
+    workdir = tmp_path / "modules" / name
     init = _run(terraform_bin, workdir, "init", "-input=false", "-no-color", f"-plugin-dir={mirror}")
     assert init.returncode == 0, init.stdout + init.stderr
     result = _run(terraform_bin, workdir, "test", "-no-color")

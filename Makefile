@@ -44,6 +44,7 @@ lint: install
 	$(BIN)/ruff format --check provisioner tests scripts bench
 	$(BIN)/mypy provisioner
 	$(BIN)/terraform fmt -check -recursive modules
+	$(BIN)/actionlint
 
 fmt: install
 	$(BIN)/ruff format provisioner tests scripts bench

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from provisioner.commands import emulator, findings, logs, opensearch, respond, rules
+from provisioner.commands import comment, emulator, findings, fleet, logs, opensearch, respond, rules
 from provisioner.errors import DEFAULT_POLICY, VERDICT_POLICY, ExitPolicy, InputError, exit_code_for
+from provisioner.ui import one_line
 
 if TYPE_CHECKING:
     from provisioner.project import Project
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from provisioner.workspace import Workspace
 
 # Commands whose exit code 2 is a verdict (as Terraform's -detailed-exitcode), so bad input must exit 1.
-EXIT_POLICIES: dict[str, ExitPolicy] = {"drift": VERDICT_POLICY}
+EXIT_POLICIES: dict[str, ExitPolicy] = {"drift": VERDICT_POLICY, "fleet": VERDICT_POLICY}
 
 
 class _Group(typer.core.TyperGroup):
@@ -36,7 +37,7 @@ class _Group(typer.core.TyperGroup):
             raise
         except BaseException as exc:
             policy = EXIT_POLICIES.get(ctx.invoked_subcommand or "", DEFAULT_POLICY)
-            ctx.exit(exit_code_for(exc, policy, lambda line: typer.echo(line, err=True)))
+            ctx.exit(exit_code_for(exc, policy, lambda line: typer.echo(one_line(line), err=True)))
         return None
 
 
@@ -54,7 +55,9 @@ app.add_typer(logs.app, name="logs")
 app.add_typer(opensearch.app, name="opensearch")
 app.add_typer(rules.app, name="rules")
 app.add_typer(emulator.app, name="emulator")
+app.add_typer(fleet.app, name="fleet")
 app.command("respond")(respond.respond)
+app.command("comment")(comment.comment)
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment name (a file in environments/).")]
 InstanceOpt = Annotated[
@@ -87,6 +90,18 @@ class Format(str, Enum):
 class ScanFormat(str, Enum):
     text = "text"
     json = "json"
+
+
+class GateFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class EnvsFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github_matrix = "github-matrix"
 
 
 class DriftFormat(str, Enum):
@@ -138,8 +153,15 @@ def _workspace(
 
 
 @app.command()
-def envs(fmt: Annotated[ScanFormat, typer.Option("--format", help="text or json")] = ScanFormat.text) -> None:
-    """List environments and ephemeral instances: region, accounts, components, protection, expiry."""
+def envs(
+    fmt: Annotated[
+        EnvsFormat, typer.Option("--format", help="text, json, or github-matrix (a matrix of what is deployed)")
+    ] = EnvsFormat.text,
+) -> None:
+    """List environments and ephemeral instances: region, accounts, components, protection, expiry.
+
+    `--format github-matrix` prints `{"include": [{env, name, account, region, role, target}]}` for every
+    non-template environment and every live instance, for a GitHub Actions `strategy.matrix`."""
     from provisioner.envs import list_environments
 
     typer.echo(list_environments(_project(), fmt=fmt.value, ui=_ui()))
@@ -162,13 +184,15 @@ def validate(env: EnvOpt, name: InstanceOpt = None) -> None:
 def scan(
     env: EnvOpt,
     name: InstanceOpt = None,
-    fmt: Annotated[ScanFormat, typer.Option("--format", help="text or json")] = ScanFormat.text,
+    fmt: Annotated[GateFormat, typer.Option("--format", help="text, json or sarif (SARIF 2.1.0)")] = GateFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     report_dir: ReportDirOpt = None,
 ) -> None:
     """Run the Checkov gate on the rendered configuration (exit 0 passed, 1 failed, 2 bad input)."""
     from provisioner import lifecycle
 
-    raise typer.Exit(lifecycle.scan_environment(_workspace(env, name), fmt=fmt.value, report_dir=report_dir))
+    ws = _workspace(env, name)
+    raise typer.Exit(lifecycle.scan_environment(ws, fmt=fmt.value, report_dir=report_dir, output=output))
 
 
 @app.command()
@@ -292,6 +316,18 @@ def drift(
         bool, typer.Option("--no-aws-checks", help="Terraform only: no posture or unmanaged-resource checks.")
     ] = False,
     plugin_dir: PluginDirOpt = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            metavar="URL",
+            help="Post when an environment's drift changes (new, changed, resolved): a webhook URL "
+            "(Slack/Teams get text, others the drift JSON), slack:URL, or sns:TOPIC_ARN. Repeatable.",
+        ),
+    ] = None,
+    github_issue: Annotated[
+        bool, typer.Option("--github-issue", help="One GitHub issue per drifted environment (in Actions).")
+    ] = False,
 ) -> None:
     """Detect drift: changed outside Terraform, pending config changes, security posture, unmanaged resources.
 
@@ -309,6 +345,8 @@ def drift(
         plugin_dir=plugin_dir,
         fmt=fmt.value,
         output=output,
+        notify=notify or [],
+        github_issue=github_issue,
     )
     raise typer.Exit(run(_project(), request, ui=_ui()))
 

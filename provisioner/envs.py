@@ -8,7 +8,7 @@ from typing import Any
 
 from provisioner.errors import InputError
 from provisioner.project import Project
-from provisioner.ui import UI
+from provisioner.ui import UI, one_line
 
 
 def _environment_rows(project: Project) -> list[dict[str, Any]]:
@@ -71,8 +71,13 @@ def _line(row: dict[str, Any]) -> str:
 
 
 def list_environments(project: Project, *, fmt: str = "text", ui: UI) -> str:
+    if fmt == "github-matrix":
+        from provisioner.fleet import github_matrix
+
+        return json.dumps(github_matrix(project), separators=(",", ":"))
     rows = _environment_rows(project) + _instance_rows(project, ui)
     if fmt == "json":
         return json.dumps(rows, indent=2)
     header = f"{'ENVIRONMENT':<24} {'REGION':<14} {'ACCOUNTS':<14} {'FLAGS':<20} COMPONENTS"
-    return "\n".join([header, *(_line(row) for row in rows)])
+    # Names come from file names and errors quote spec text: neither may drive the terminal.
+    return "\n".join([header, *(one_line(_line(row)) for row in rows)])

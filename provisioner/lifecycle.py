@@ -30,16 +30,60 @@ def validate_environment(ws: Workspace) -> None:
     ws.validate()
 
 
-def scan_environment(ws: Workspace, *, fmt: str = "text", report_dir: Path | None = None) -> int:
-    """The configuration gate alone: 0 passed, 1 failed (2 for bad input comes from the error path)."""
-    from provisioner.scan import scan_config_reusing, write_reports
+def _check_report_dir(report_dir: Path | None) -> None:
+    """A --report-dir that cannot receive the reports is refused before anything runs or is written."""
+    from provisioner.report import REPORT_FILES
+    from provisioner.user_files import check_output_dir
 
+    if report_dir is not None:
+        check_output_dir(report_dir, "--report-dir", REPORT_FILES)
+
+
+def scan_environment(
+    ws: Workspace, *, fmt: str = "text", report_dir: Path | None = None, output: Path | None = None
+) -> int:
+    """The configuration gate alone: 0 passed, 1 failed (2 for bad input comes from the error path)."""
+    from provisioner.report.common import write_output
+    from provisioner.scan import scan_config_reusing
+    from provisioner.user_files import check_output_file
+
+    _check_report_dir(report_dir)
+    check_output_file(output, "--output")
     rendered = ws.render()
     report = scan_config_reusing(rendered.work_dir, rendered.config_hash, ws.spec.checkov, base=ws.project.root)
-    ws.ui.info(json.dumps(report.to_json(), indent=2) if fmt == "json" else report.to_text())
+    if fmt == "sarif":
+        text = _sarif(ws, [report]).rstrip("\n")
+    else:
+        text = json.dumps(report.to_json(), indent=2) if fmt == "json" else report.to_text()
+    if output is not None:
+        write_output(output, text)
+        ws.ui.info(report.to_text().splitlines()[0] + f" ({fmt} written to {output})")
+    else:
+        ws.ui.info(text)
     if report_dir is not None:
-        write_reports([report], report_dir)
+        _write_scan_reports(ws, [report], report_dir)
     return 0 if report.ok else 1
+
+
+def _sarif(ws: Workspace, reports: list[ScanReport]) -> str:
+    from provisioner.checkov_runner import checkov_version_id, find_checkov
+    from provisioner.report.sarif import Locator, to_sarif
+
+    try:  # "checkov-3.3.30.dist-info:<digest>" -> "3.3.30"; also written when Checkov was never found
+        found = checkov_version_id(find_checkov()) or ""
+    except ProvisionError:
+        found = ""
+    version = found.split(":")[0].removeprefix("checkov-").removesuffix(".dist-info") or None
+    return to_sarif(reports, Locator(ws.work_dir, ws.project.root), workspace=ws.name, version=version)
+
+
+def _write_scan_reports(ws: Workspace, reports: list[ScanReport], directory: Path) -> None:
+    """checkov.json, checkov.junit.xml and checkov.sarif (one SARIF run per scan)."""
+    from provisioner.report.common import write_output
+    from provisioner.scan import write_reports
+
+    write_reports(reports, directory)
+    write_output(directory / "checkov.sarif", _sarif(ws, reports), option="--report-dir")
 
 
 def bootstrap_backend(ws: Workspace) -> None:
@@ -112,8 +156,9 @@ def _plan_and_scan(ws: Workspace, *, report_dir: Path | None) -> ScannedPlan:
     validates, and the configuration scan runs alongside Terraform."""
     from provisioner.plan import Plan
     from provisioner.report.plan import summary_text, write_plan_summary
-    from provisioner.scan import ScanSession, write_reports
+    from provisioner.scan import ScanSession
 
+    _check_report_dir(report_dir)
     ui = ws.ui
     scans = ScanSession(ws.spec.checkov, base=ws.project.root)
     reports: list[ScanReport] = []
@@ -138,7 +183,7 @@ def _plan_and_scan(ws: Workspace, *, report_dir: Path | None) -> ScannedPlan:
     finally:
         scans.close()  # every Checkov process of the run ends here: success, refusal, error or Ctrl-C
         if report_dir is not None:
-            write_reports(reports, report_dir)
+            _write_scan_reports(ws, reports, report_dir)
     return ws.plans.record_scanned(
         ws.name,
         config_hash=rendered.config_hash,

@@ -16,6 +16,7 @@ LAMBDA_FUNCTIONS: dict[str, str] = {
     "guardduty_normalizer": "provisioner.functions.logs.handlers.guardduty_handler",
     "opensearch_configurator": "provisioner.functions.opensearch_config.handler.lambda_handler",
     "guardduty_response": "provisioner.functions.response.handler.lambda_handler",
+    "fleet_aggregator": "provisioner.functions.fleet.handler.lambda_handler",
 }
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent

@@ -13,15 +13,17 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from provisioner.component_inputs import input_problem
 from provisioner.errors import SpecError
 from provisioner.project import Project
 from provisioner.spec import GLOBAL_INPUTS, Component, EnvironmentSpec
+from provisioner.spec_files import shown_key
 
 MAIN_FILE = "main.tf"
 TFVARS_FILE = "provision.auto.tfvars.json"
@@ -33,11 +35,13 @@ _MODULE_FILE_SUFFIXES = {".tf", ".yml", ".yaml", ".json", ".sh", ".py", ".tpl", 
 
 @dataclass(frozen=True)
 class ModuleInterface:
-    """A module's declared variables (name -> has default) and outputs (name -> sensitive)."""
+    """A module's declared variables (name -> has default), their type constraints (name -> HCL type text;
+    `any` when absent) and outputs (name -> sensitive)."""
 
     name: str
     variables: dict[str, bool]
     outputs: dict[str, bool]
+    types: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,27 @@ def hcl_string(value: object) -> str:
     return text.replace("${", "$${").replace("%{", "%%{")
 
 
+def hcl_identifier(name: object) -> str:
+    """`name` when it is an HCL identifier; spec.py refuses any other name first, so this only guards the
+    template against a caller that skipped validation (a refusal here is a bug, never HCL)."""
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"not an HCL identifier: {name!r}")
+    return name
+
+
+def hcl_comment(text: object) -> str:
+    """Text for a `#` comment: escaped like a JSON string, so a newline cannot end the comment."""
+    return json.dumps(str(text), ensure_ascii=False)[1:-1]
+
+
 def _aligned(pairs: Iterable[tuple[str, str]], indent: int) -> list[str]:
     """`key = value` lines with the `=` aligned, as `terraform fmt` writes them."""
     items = list(pairs)
     width = max((len(k) for k, _ in items), default=0)
     return [f"{' ' * indent}{k.ljust(width)} = {v}" for k, v in items]
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 @cache
@@ -73,39 +93,41 @@ def _environment() -> Any:
         keep_trailing_newline=True,
     )
     env.filters["hcl"] = hcl_string
+    env.filters["identifier"] = hcl_identifier
+    env.filters["comment"] = hcl_comment
     env.filters["aligned"] = _aligned
     return env
 
 
 # Only files that declare variables or outputs need parsing (main.tf files are the big, slow ones).
 _INTERFACE_BLOCK = re.compile(rb"^[ \t]*(?:variable|output)[ \t]+\"", re.MULTILINE)
-_INTERFACE_CACHE_VERSION = 1
+_INTERFACE_CACHE_VERSION = 2
 
 
-def _file_interface(text: bytes, shown: str) -> tuple[dict[str, bool], dict[str, bool]]:
+def _file_interface(text: bytes, shown: str) -> dict[str, dict[str, Any]]:
+    """{"variables": name -> has default, "types": name -> type text, "outputs": name -> sensitive}."""
     import hcl2
 
     try:
         parsed = hcl2.loads(text.decode("utf-8"))
     except Exception as exc:  # python-hcl2 raises lark errors of several types
         raise SpecError(shown, "", f"cannot parse module file: {str(exc).splitlines()[0]}") from None
-    variables: dict[str, bool] = {}
-    outputs: dict[str, bool] = {}
+    found: dict[str, dict[str, Any]] = {"variables": {}, "types": {}, "outputs": {}}
     for block in parsed.get("variable", []):
         for raw_name, body in block.items():
-            variables[raw_name.strip('"')] = "default" in body
+            found["variables"][raw_name.strip('"')] = "default" in body
+            found["types"][raw_name.strip('"')] = str(body.get("type", "any"))
     for block in parsed.get("output", []):
         for raw_name, body in block.items():
-            outputs[raw_name.strip('"')] = bool(body.get("sensitive", False))
-    return variables, outputs
+            found["outputs"][raw_name.strip('"')] = bool(body.get("sensitive", False))
+    return found
 
 
 def read_module_interface(module_dir: Path, cache: dict[str, Any] | None = None) -> ModuleInterface:
     """Variables (name -> has default) and outputs (name -> sensitive) of a module.
 
     `cache` maps a file's sha256 to its parsed interface, so unchanged files are never parsed twice."""
-    variables: dict[str, bool] = {}
-    outputs: dict[str, bool] = {}
+    merged: dict[str, dict[str, Any]] = {"variables": {}, "types": {}, "outputs": {}}
     for tf in sorted(module_dir.glob("*.tf")):
         text = tf.read_bytes()
         if not _INTERFACE_BLOCK.search(text):
@@ -113,14 +135,12 @@ def read_module_interface(module_dir: Path, cache: dict[str, Any] | None = None)
         key = hashlib.sha256(text).hexdigest()
         hit = cache.get(key) if cache is not None else None
         if hit is None:
-            file_vars, file_outputs = _file_interface(text, str(tf))
+            hit = _file_interface(text, str(tf))
             if cache is not None:
-                cache[key] = {"variables": file_vars, "outputs": file_outputs}
-        else:
-            file_vars, file_outputs = hit["variables"], hit["outputs"]
-        variables.update(file_vars)
-        outputs.update(file_outputs)
-    return ModuleInterface(module_dir.name, variables, outputs)
+                cache[key] = hit
+        for part, values in merged.items():
+            values.update(hit[part])
+    return ModuleInterface(module_dir.name, merged["variables"], merged["outputs"], merged["types"])
 
 
 def _load_interface_cache(project: Project) -> dict[str, Any]:
@@ -170,10 +190,10 @@ _GLOBAL_TYPES = {
 }
 
 
-def _plan_root(project: Project, spec: EnvironmentSpec, spec_file: str, cache: dict[str, Any] | None) -> _Plan:
+def _plan_root(project: Project, spec: EnvironmentSpec, cache: dict[str, Any] | None) -> _Plan:
     components = spec.enabled_components
     root = _Root(
-        spec_file=spec_file,
+        where=spec.file_of,
         work_dir=project.work_dir(spec.name, spec.instance),
         modules_dir=project.modules_dir,
         globals_=spec.globals(),
@@ -212,7 +232,7 @@ class _Root:
     """One root module being planned: where it is written, the modules it calls, and the plan being filled in
     (the arguments every per-module step would otherwise take one by one)."""
 
-    spec_file: str
+    where: Callable[[str], str]  # key path -> the spec file that holds it
     work_dir: Path
     modules_dir: Path
     globals_: dict[str, Any]
@@ -231,7 +251,7 @@ class _Root:
         missing = sorted(v for v, has_default in iface.variables.items() if not has_default and v not in supplied)
         if missing:
             raise SpecError(
-                self.spec_file,
+                self.where(f"components.{name}"),
                 f"components.{name}",
                 f"modules/{iface.name} needs variable {missing[0]!r} (no default): set it in inputs or wiring",
             )
@@ -251,13 +271,17 @@ class _Root:
             self.plan.variables[name] = ("any", f"Inputs of component {name} from the environment spec.")
             self.plan.values[name] = {k: comp.inputs[k] for k in sorted(comp.inputs)}
         for var in sorted(comp.inputs):
-            self._check_variable(f"components.{name}.inputs.{var}", var, iface)
+            key = f"components.{name}.inputs.{shown_key(var)}"
+            self._check_variable(key, var, iface)
+            problem = input_problem(iface.name, var, comp.inputs[var], iface.types.get(var, "any"))
+            if problem:
+                raise SpecError(self.where(key), key + problem[0], problem[1])
         return [(var, f"var.{name}.{var}") for var in sorted(comp.inputs)]
 
     def _wiring_arguments(self, name: str, iface: ModuleInterface, comp: Component) -> list[tuple[str, str]]:
         args = []
         for var in sorted(comp.wiring):
-            key = f"components.{name}.wiring.{var}"
+            key = f"components.{name}.wiring.{shown_key(var)}"
             self._check_variable(key, var, iface)
             ref = comp.wiring[var]
             exprs = [self._reference(key, r) for r in _as_list(ref)]
@@ -267,7 +291,7 @@ class _Root:
     def _check_variable(self, key: str, var: str, iface: ModuleInterface) -> None:
         if var not in iface.variables:
             raise SpecError(
-                self.spec_file, key, f"not a variable of modules/{iface.name}{_suggest(var, iface.variables)}"
+                self.where(key), key, f"not a variable of modules/{iface.name}{_suggest(var, iface.variables)}"
             )
 
     def _reference(self, key: str, ref: str) -> str:
@@ -277,14 +301,14 @@ class _Root:
 
             if output not in LAMBDA_FUNCTIONS:
                 raise SpecError(
-                    self.spec_file, key, f"unknown Lambda function {output!r}{_suggest(output, LAMBDA_FUNCTIONS)}"
+                    self.where(key), key, f"unknown Lambda function {output!r}{_suggest(output, LAMBDA_FUNCTIONS)}"
                 )
             self.plan.lambdas.add(output)
             return f'var.lambda_packages["{output}"]'
         iface = self.interfaces[source]
         if output not in iface.outputs:
             raise SpecError(
-                self.spec_file, key, f"modules/{iface.name} has no output {output!r}{_suggest(output, iface.outputs)}"
+                self.where(key), key, f"modules/{iface.name} has no output {output!r}{_suggest(output, iface.outputs)}"
             )
         return f"module.{source}.{output}"
 
@@ -332,7 +356,7 @@ def render_text(
     env_file = project.relative(project.environment_file(spec.name))
     defaults = project.defaults_file
     spec_files = [*([project.relative(defaults)] if defaults.exists() else []), env_file]
-    plan = _plan_root(project, spec, env_file, cache)
+    plan = _plan_root(project, spec, cache)
     template = _environment().get_template("main.tf.j2")
     text = template.render(
         spec_files=spec_files,

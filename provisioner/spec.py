@@ -9,19 +9,30 @@ import difflib
 import fnmatch
 import ipaddress
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from provisioner.component_inputs import TAG_MAX, check_component_inputs, check_wiring, tag_problem
 from provisioner.errors import SpecError
 from provisioner.project import INSTANCE_SEPARATOR, Project
-from provisioner.spec_files import deep_merge, key_path, origin, read_yaml
+from provisioner.spec_files import Sources, deep_merge, key_path, origin, read_layers, shown_key
 
-_DURATION_RE = re.compile(r"^(\d+)([mhdw])$")
+# ASCII digits only throughout: `\d` also matches Arabic-Indic or fullwidth digits.
+_DURATION_RE = re.compile(r"([0-9]+)([mhdw])")
 _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # `<component>.<output>` or `lambda.<function>`
-_REF_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+_REF_RE = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
+# Names written into HCL as identifiers. A provider's local name (`<name> = {` in required_providers): Terraform's
+# provider-name grammar, lowercase. A component name: `module.<name>`, `var.<name>` and the wiring grammar above.
+_PROVIDER_NAME_RE = re.compile(r"[a-z](?:[a-z0-9-]{0,62}[a-z0-9])?")
+_COMPONENT_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_ENVIRONMENT_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9])?")
+# Root variables provision declares, wiring's `lambda.<function>`, and the names Terraform reserves for variables.
+_RESERVED_COMPONENT_NAMES = {"allowed_account_ids", "lambda_packages", "lambda", "source", "version", "providers"}
+_RESERVED_COMPONENT_NAMES |= {"count", "for_each", "lifecycle", "depends_on", "locals"}
 NAME_PREFIX_MAX = 24
 GLOBAL_INPUTS = (
     "name_prefix",
@@ -32,14 +43,24 @@ GLOBAL_INPUTS = (
     "private_subnet_cidrs",
     "public_subnet_cidrs",
 )
+# Set by provision on every resource besides the spec's own: Owner, CostCenter, ownership and instance tags.
+PROVISION_TAGS = ("Owner", "CostCenter", "Project", "Environment", "ManagedBy", "Instance", "CreatedAt", "ExpiresAt")
 
 
 def parse_duration(text: str) -> timedelta:
     """`90m`, `24h`, `7d`, `2w` -> timedelta; ValueError otherwise."""
-    match = _DURATION_RE.match(text.strip())
+    match = _DURATION_RE.fullmatch(text.strip())
     if not match or int(match.group(1)) == 0:
         raise ValueError(f"{text!r} is not a duration like 90m, 24h, 7d or 2w")
     return timedelta(**{_DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _check_names(names: Iterable[str], grammar: re.Pattern[str], what: str, allowed: str) -> None:
+    """Names Terraform reads as identifiers (never quoted in HCL): refused unless they match `grammar`."""
+    for name in names:
+        if not grammar.fullmatch(name):
+            shown = shown_key(name) if len(name) > 64 else repr(name)
+            raise ValueError(f"{what} {shown}: {allowed}, starting with a letter, at most 64 (a Terraform name)")
 
 
 class _Model(BaseModel):
@@ -48,7 +69,7 @@ class _Model(BaseModel):
 
 
 class CheckSkip(_Model):
-    id: str = Field(pattern=r"^CKV2?_[A-Z0-9]+_\d+$")
+    id: str = Field(pattern=r"^CKV2?_[A-Z0-9]+_[0-9]+$")
     reason: str
     # Resource addresses (fnmatch patterns) the skip is limited to; empty = every resource.
     resources: list[str] = []
@@ -150,6 +171,23 @@ class Tags(_Model):
         extra = {str(k): str(v) for k, v in (self.model_extra or {}).items()}
         return {"Owner": self.owner, "CostCenter": self.cost_center, **extra}
 
+    @model_validator(mode="after")
+    def _aws_limits(self) -> Tags:
+        extra = dict(self.model_extra or {})
+        taken = sorted(set(extra) & set(PROVISION_TAGS))
+        if taken:
+            raise ValueError(f"tag {taken[0]!r} is set by provision (owner, cost_center and ownership tags)")
+        # Room for every tag provision adds, so an ephemeral instance of this spec stays within AWS's limit.
+        if len(extra) > TAG_MAX - len(PROVISION_TAGS):
+            raise ValueError(
+                f"{len(extra)} tags: at most {TAG_MAX - len(PROVISION_TAGS)} of your own "
+                f"(AWS allows {TAG_MAX} per resource; provision sets {len(PROVISION_TAGS)})"
+            )
+        problem = tag_problem({"Owner": self.owner, "CostCenter": self.cost_center, **extra})
+        if problem:
+            raise ValueError(problem)
+        return self
+
 
 class Provider(_Model):
     source: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")
@@ -159,6 +197,12 @@ class Provider(_Model):
 class TerraformSettings(_Model):
     required_version: str = Field(default=">= 1.5", pattern=r"^[0-9<>=~!,. ]+$")
     providers: dict[str, Provider] = {}
+
+    @field_validator("providers")
+    @classmethod
+    def _local_names(cls, value: dict[str, Provider]) -> dict[str, Provider]:
+        _check_names(value, _PROVIDER_NAME_RE, "provider name", "lowercase letters, digits and '-'")
+        return value
 
 
 class Backend(_Model):
@@ -174,6 +218,17 @@ class Drift(_Model):
     ignore: list[str] = []
 
 
+_ROLE_ARN = r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
+
+
+class Fleet(_Model):
+    """How a fleet run (a CI matrix job, the `fleet` module's builds) reaches this environment's account."""
+
+    # The role a drift job assumes in the environment's account; default `<project>-fleet-drift` there (the
+    # role the `fleet_member` module creates).
+    role_arn: str | None = Field(default=None, pattern=_ROLE_ARN)
+
+
 class Component(_Model):
     enabled: bool = True
     module: str | None = None
@@ -185,8 +240,10 @@ class Component(_Model):
     def _refs(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
         for var, ref in value.items():
             for item in [ref] if isinstance(ref, str) else ref:
-                if not _REF_RE.match(item):
-                    raise ValueError(f"{var}: {item!r} is not a reference like network.vpc_id or lambda.name")
+                if not _REF_RE.fullmatch(item):
+                    raise ValueError(
+                        f"{shown_key(var)}: {item!r} is not a reference like network.vpc_id or lambda.name"
+                    )
         return value
 
 
@@ -194,7 +251,7 @@ class EnvironmentSpec(_Model):
     name: str
     project: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}$")
     account_ids: list[str] = Field(min_length=1)
-    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
     # Modules name resources `<name_prefix>-...` within AWS name limits: at most 24 characters.
     name_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$")
     # Where the AWS calls go: a real account, or the embedded emulator (provisioner/emulator, `local` env).
@@ -207,11 +264,27 @@ class EnvironmentSpec(_Model):
     terraform: TerraformSettings = TerraformSettings()
     backend: Backend = Backend()
     drift: Drift = Drift()
+    fleet: Fleet = Fleet()
     components: dict[str, Component] = {}
     # Set for an ephemeral instance stamped from a template (not written in YAML).
     instance: str | None = None
     created_at: datetime | None = None
     expires_at: datetime | None = None
+    # Which spec file each key path came from (set by load_environment; errors found later name the right file).
+    _sources: Sources = PrivateAttr(default=())
+
+    def file_of(self, key: str) -> str:
+        """The spec file that holds `key` (the environment's file when it came from neither)."""
+        return origin(key, self._sources) if self._sources else f"environments/{self.name}.yaml"
+
+    @field_validator("components")
+    @classmethod
+    def _component_names(cls, value: dict[str, Component]) -> dict[str, Component]:
+        _check_names(value, _COMPONENT_NAME_RE, "component name", "lowercase letters, digits and '_'")
+        for name in value:
+            if name in _RESERVED_COMPONENT_NAMES or name in GLOBAL_INPUTS:
+                raise ValueError(f"component name {name!r} is reserved (a name provision or Terraform uses)")
+        return value
 
     @field_validator("account_ids", mode="before")
     @classmethod
@@ -221,7 +294,7 @@ class EnvironmentSpec(_Model):
         for account in value:
             if isinstance(account, int):
                 raise ValueError(f"write account id {account} as a quoted string (YAML drops leading zeros)")
-            if not re.fullmatch(r"\d{12}", str(account)):
+            if not isinstance(account, str) or not re.fullmatch(r"[0-9]{12}", account):
                 raise ValueError(f"{account!r} is not a 12-digit AWS account id")
         return [str(a) for a in value]
 
@@ -319,20 +392,26 @@ def load_environment(
         )
     if INSTANCE_SEPARATOR in name:
         raise SpecError(project.relative(env_dir), "", f"environment names cannot contain {INSTANCE_SEPARATOR!r}")
-    env_path = project.environment_file(name)
-    defaults_path = project.defaults_file
-    shown_env = project.relative(env_path)
-    shown_defaults = project.relative(defaults_path)
-    defaults = read_yaml(defaults_path, shown_defaults) if defaults_path.exists() else {}
-    env_data = read_yaml(env_path, shown_env)
-    for reserved in ("name", "instance", "created_at", "expires_at"):
-        if reserved in env_data or reserved in defaults:
-            where = shown_env if reserved in env_data else shown_defaults
-            raise SpecError(where, reserved, "is set by provision and cannot be written in a spec")
+    if not _ENVIRONMENT_NAME_RE.fullmatch(name):
+        raise SpecError(
+            project.relative(env_dir),
+            "",
+            f"environment name {name!r}: letters, digits, '_', '.' and '-' only (it names files, state and tags)",
+        )
+    sources = read_layers(project, name)
+    spec = _validate(sources, name)
+    check_wiring(project, spec, lambda key: origin(key, sources))
+    # Inputs naming files (GuardDuty IP lists), carrying a policy or a URL are checked by their own loader.
+    check_component_inputs(project, spec, lambda key: origin(key, sources))
+    if instance is not None:
+        spec = spec.stamp(instance, created_at, expires_at, spec_file=sources[0][0])
+    return spec
+
+
+def _validate(sources: Sources, name: str) -> EnvironmentSpec:
+    (_, env_data), (_, defaults) = sources
     merged = deep_merge(defaults, env_data)
     merged["name"] = name
-    sources = ((shown_env, env_data), (shown_defaults, defaults))
-
     try:
         spec = EnvironmentSpec.model_validate(merged)
     except ValidationError as exc:
@@ -347,41 +426,5 @@ def load_environment(
         if more:
             reason += f" (and {more} more problem{'s' if more > 1 else ''})"
         raise SpecError(origin(key, sources), key, reason) from None
-
-    _check_components(project, spec, sources)
-    # Issue 16: inputs naming files (GuardDuty IP lists) or carrying a policy are checked by their own loader.
-    from provisioner.component_inputs import check_component_inputs
-
-    check_component_inputs(project, spec, lambda key: origin(key, sources))
-    if instance is not None:
-        spec = spec.stamp(instance, created_at, expires_at, spec_file=shown_env)
+    spec._sources = sources
     return spec
-
-
-def _check_components(project: Project, spec: EnvironmentSpec, sources: tuple[tuple[str, dict[str, Any]], ...]) -> None:
-    modules = project.module_names()
-    for comp_name, comp in spec.components.items():
-        module = comp.module or comp_name
-        key = f"components.{comp_name}"
-        if module not in modules:
-            hint = difflib.get_close_matches(module, modules, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-            where = origin(key, sources)
-            raise SpecError(where, key, f"unknown component {module!r}: no module in modules/{suggestion}")
-        if not comp.enabled:
-            continue
-        for var, ref in comp.wiring.items():
-            for item in [ref] if isinstance(ref, str) else ref:
-                source = item.split(".", 1)[0]
-                if source == "lambda":
-                    continue
-                other = spec.components.get(source)
-                if other is None or not other.enabled:
-                    where = origin(f"{key}.wiring.{var}", sources)
-                    state = "not defined" if other is None else "disabled"
-                    raise SpecError(where, f"{key}.wiring.{var}", f"refers to component {source!r}, which is {state}")
-        overlap = set(comp.inputs) & set(comp.wiring)
-        if overlap:
-            var = sorted(overlap)[0]
-            where = origin(f"{key}.inputs.{var}", sources)
-            raise SpecError(where, f"{key}.inputs.{var}", "is set both in inputs and in wiring")

@@ -266,3 +266,29 @@ def test_ec2_instance_groups_ignore_network_interface_groups(client: Any) -> Non
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, NetworkInterfaces=[nic])["Instances"][0]
     described = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0]["Instances"][0]
     assert [g["GroupId"] for g in described["SecurityGroups"]] == [group]
+
+
+def test_stepfunctions_validate_definition_missing(client: Any) -> None:
+    sfn = client("stepfunctions")
+    good = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
+    assert sfn.validate_state_machine_definition(definition=json.dumps(good))["result"] == "OK"
+    bad = sfn.validate_state_machine_definition(definition=json.dumps({"States": {}}))
+    assert bad["result"] == "FAIL" and bad["diagnostics"][0]["severity"] == "ERROR"
+    assert sfn.validate_state_machine_definition(definition="{not json")["result"] == "FAIL"
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, **good}
+    mapped = {"Type": "Map", "ItemProcessor": processor, "ToleratedFailurePercentage": 10, "End": True}
+    as_aws_takes_it = {"StartAt": "M", "States": {"M": mapped}}  # an integer percentage, as jsonencode writes it
+    assert sfn.validate_state_machine_definition(definition=json.dumps(as_aws_takes_it))["result"] == "OK"
+
+
+def test_stepfunctions_list_state_machine_versions_missing(client: Any) -> None:
+    iam, sfn = client("iam"), client("stepfunctions")
+    allow = {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    trust = {"Version": "2012-10-17", "Statement": [allow]}
+    role = iam.create_role(RoleName="states", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
+    plain = sfn.create_state_machine(name="plain", definition=definition, roleArn=role)["stateMachineArn"]
+    assert sfn.list_state_machine_versions(stateMachineArn=plain)["stateMachineVersions"] == []
+    published = sfn.create_state_machine(name="pub", definition=definition, roleArn=role, publish=True)
+    listed = sfn.list_state_machine_versions(stateMachineArn=published["stateMachineArn"])["stateMachineVersions"]
+    assert [v["stateMachineVersionArn"] for v in listed] == [published["stateMachineVersionArn"]]

@@ -78,6 +78,8 @@ def test_failing_checkov_scan_blocks_everything(
     scans = json.loads((tmp_path / "r" / "checkov.json").read_text())
     assert [(s["target"], s["ok"]) for s in scans] == [("config", False)]
     assert (tmp_path / "r" / "checkov.junit.xml").exists()
+    sarif = json.loads((tmp_path / "r" / "checkov.sarif").read_text())
+    assert [run["automationDetails"]["id"] for run in sarif["runs"]] == ["checkov-config/insecure/"]
 
 
 def test_policy_skip_with_reason_is_reported_as_used(fixture_project: Path, aws: str) -> None:
@@ -122,6 +124,7 @@ def test_plan_then_apply_and_refusals(fixture_project: Path, plugin_dir: Path, a
     assert {p.name for p in reports.iterdir()} >= {
         "checkov.json",
         "checkov.junit.xml",
+        "checkov.sarif",
         "plan-summary.json",
         "plan-summary.md",
     }

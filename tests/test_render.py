@@ -63,9 +63,13 @@ def test_hostile_string_reaches_terraform_unchanged(fixture_project: Path, terra
     assert outputs["echo_message"]["value"] == HOSTILE
 
 
-def test_hostile_tag_value_reaches_terraform_unchanged(fixture_project: Path, terraform_bin: Path) -> None:
+# Every character class AWS allows in a tag value (quotes, `$`, `{` and newlines are not: see test_spec_hostile.py).
+UNUSUAL_TAG = "Équipe 東京 ٣ a+b=c.d_e:f/g@h -"
+
+
+def test_unusual_tag_value_reaches_terraform_unchanged(fixture_project: Path, terraform_bin: Path) -> None:
     defaults = yaml.safe_load((fixture_project / "environments" / "_defaults.yaml").read_text())
-    defaults["tags"]["team"] = HOSTILE
+    defaults["tags"]["team"] = UNUSUAL_TAG
     _set_env(fixture_project, "_defaults", defaults)
     project = Project(fixture_project)
     result = render(project, load_environment(project, "outputs"))
@@ -73,7 +77,7 @@ def test_hostile_tag_value_reaches_terraform_unchanged(fixture_project: Path, te
     tf.init()
     plan = tf.plan(result.work_dir / "tfplan")
     tf.apply(plan.plan_file)
-    assert tf.output_json()["echo_tags"]["value"]["team"] == HOSTILE
+    assert tf.output_json()["echo_tags"]["value"]["team"] == UNUSUAL_TAG
 
 
 def test_render_is_deterministic_and_leaves_state_alone(fixture_project: Path) -> None:

@@ -60,7 +60,7 @@ def test_respond_json_has_the_documented_shape(tmp_path: Path) -> None:
 def test_respond_uses_the_environment_policy_and_dry_run_overrides_it(project: Path, tmp_path: Path) -> None:
     dev = project / "environments" / "dev.yaml"
     dev.write_text(dev.read_text() + "components:\n  response:\n    inputs:\n      policy: {dry_run: false}\n")
-    event = str(_event(tmp_path))
+    event = str(_event(tmp_path, accountId="111111111111", region="eu-west-1"))  # dev's account and region
     live = runner.invoke(app, ["--project", str(project), "respond", "--finding", event, "--env", "dev"])
     assert live.exit_code == 0, live.output
     assert "isolate_network      i-99999999  planned" in live.stdout
@@ -68,6 +68,28 @@ def test_respond_uses_the_environment_policy_and_dry_run_overrides_it(project: P
         app, ["--project", str(project), "respond", "--finding", event, "--env", "dev", "--dry-run"]
     )
     assert "isolate_network      i-99999999  dry_run  (policy dry_run is true)" in rehearsal.stdout
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"accountId": "999999999999"}, "finding of account 999999999999, not of this account (111111111111)"),
+        ({"region": "us-east-1"}, "finding of region us-east-1, not of this region (eu-west-1)"),
+    ],
+)
+def test_respond_plans_nothing_for_a_finding_of_another_account_or_region(
+    project: Path, tmp_path: Path, changes: dict[str, str], reason: str
+) -> None:
+    # Before: a member account's finding (GuardDuty administrator account) planned isolation here.
+    dev = project / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text() + "components:\n  response:\n    inputs:\n      policy: {dry_run: false}\n")
+    event = _event(tmp_path, **({"accountId": "111111111111", "region": "eu-west-1"} | changes))
+    args = ["--project", str(project), "respond", "--finding", str(event), "--env", "dev", "--format", "json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["actions"] == []
+    assert report["skipped_reason"] == f"{reason}: reported only"
 
 
 def test_respond_text_reports_no_action_reasons(tmp_path: Path) -> None:
@@ -195,6 +217,18 @@ def test_interfaces_can_only_be_moved_into_the_quarantine_groups() -> None:
         writes = [a for a in body["actions"] if not a.split(":")[1].startswith(("Describe", "Get", "List"))]
         if writes and body["effect"] != "Deny":
             assert body["resources"] != ["*"], sid
+
+
+def test_role_policies_are_written_only_on_listed_or_tagged_roles() -> None:
+    # Before: PutRolePolicy on role/* with no condition (a finding could name any role of the account).
+    for sid, body in _statements().items():
+        if "iam:PutRolePolicy" in body["actions"] and body["effect"] == "Allow":
+            listed = "local.revocable_roles" in str(body["resources"])
+            assert listed or body["conditions"] == ["${local.revocable_tag}"], sid
+    locals_ = {k: v for entry in _module()["locals"] for k, v in entry.items()}
+    assert locals_["revocable_tag"]["variable"] == "aws:ResourceTag/SecurityResponseRevocable"
+    only = _statements()["OnlyTerminationProtection"]
+    assert only["effect"] == "Deny" and only["actions"] == ["ec2:ModifyInstanceAttribute"]
 
 
 def test_quarantine_group_has_no_rules() -> None:

@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from provisioner.package import build_lambda_packages
-from tests.functions.helpers import REGION
+from tests.functions.helpers import REGION, LambdaContext
 
 pytestmark = pytest.mark.aws_provider
 REPO = Path(__file__).resolve().parent.parent
@@ -128,6 +128,10 @@ def test_provider_writes_the_least_privilege_role_and_the_lambda_acts_with_its_e
 
     statements = _role_statements()
     assert "DeactivateUserAccessKeys" not in statements  # opt-in, off by default
+    assert "RevokeSessionsOfListedRoles" not in statements  # no role listed: only tagged roles
+    assert statements["RevokeSessionsOfTaggedRoles"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/SecurityResponseRevocable": "true"}
+    }
     move = statements["MoveInterfacesToQuarantineOnly"]
     groups = [r for r in move["Resource"] if ":security-group/" in r]
     quarantine = boto3.client("ec2", region_name=REGION).describe_security_groups(
@@ -155,7 +159,10 @@ def test_provider_writes_the_least_privilege_role_and_the_lambda_acts_with_its_e
     finding["resource"]["instanceDetails"]["instanceId"] = instance
     from provisioner.functions.response.handler import lambda_handler
 
-    report = lambda_handler({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": finding}, None)
+    account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
+    finding.update(accountId=account, region=REGION)  # a finding of the account and region the function runs in
+    context = LambdaContext(f"arn:aws:lambda:{REGION}:{account}:function:dso-dev-guardduty-response")
+    report = lambda_handler({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": finding}, context)
     assert {a["action"]: a["status"] for a in report["actions"]}["isolate_network"] == "done"
     groups_now = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]["Groups"]
     assert [g["GroupId"] for g in groups_now] == [quarantine[0]["GroupId"]]

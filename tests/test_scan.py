@@ -27,6 +27,7 @@ from provisioner.project import Project
 from provisioner.render import render
 from provisioner.scan import ScanSession, config_scan_key
 from provisioner.spec import load_environment
+from tests.test_sarif import assert_valid_sarif, resource_line
 
 REPO = Path(__file__).resolve().parent.parent
 AWS_MIRROR = Path(os.environ.get("PROVISION_AWS_PLUGIN_DIR", "/opt/tf-plugins"))
@@ -225,6 +226,20 @@ def test_insecure_plan_is_refused(fixture_project: Path, aws_and_null_plugins: P
     assert [(s["target"], s["ok"]) for s in scans] == [("config", True), ("plan", False)]
     assert [f["check_id"] for f in scans[1]["failed"]] == ["CKV_AWS_61"]
     assert (reports / "checkov.junit.xml").exists()
+    # SARIF: one run per scan, each its own code-scanning category; the plan finding points at the module.
+    sarif = json.loads((reports / "checkov.sarif").read_text())
+    assert_valid_sarif(sarif)
+    assert [run["automationDetails"]["id"] for run in sarif["runs"]] == [
+        "checkov-config/insecure_plan/",
+        "checkov-plan/insecure_plan/",
+    ]
+    (finding,) = sarif["runs"][1]["results"]
+    module = fixture_project / "modules" / "account_trust" / "main.tf"
+    assert finding["ruleId"] == "CKV_AWS_61"
+    assert finding["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "modules/account_trust/main.tf", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": resource_line(module, "aws_iam_role", "account_trust")},
+    }
 
 
 # -- Ctrl-C: no lock, no stray process -----------------------------------------------------------------------

@@ -149,12 +149,12 @@ variable "fail_on_severity" {
 }
 
 variable "sonar_host_url" {
-  description = "Base URL of the SonarQube server."
+  description = "Base URL of the SonarQube server (https only)."
   type        = string
 
   validation {
-    condition     = can(regex("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$", var.sonar_host_url))
-    error_message = "The sonar_host_url must be an http(s) URL."
+    condition     = can(regex("^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$", var.sonar_host_url))
+    error_message = "The sonar_host_url must be an https URL (the SonarQube token travels with every request)."
   }
 }
 

@@ -19,6 +19,9 @@ locals {
   revoke_enabled  = try(var.policy.actions.revoke_role_sessions.enabled, true)
   block_enabled   = try(var.policy.actions.block_remote_ip.enabled, true) && var.blocked_ip_set_arn != ""
   tag_keys        = ["gd-response:*"]
+  revocable_roles = try(tolist(var.policy.revocable_roles), [])
+  # REVOCABLE_TAG of provisioner/functions/response/policy.py: IAM evaluates aws:ResourceTag on roles.
+  revocable_tag = { test = "StringEquals", variable = "aws:ResourceTag/SecurityResponseRevocable", values = ["true"] }
 }
 
 # ---------------------------------------------------------------- quarantine security groups
@@ -65,6 +68,15 @@ locals {
       actions   = ["ec2:ModifyInstanceAttribute"]
       resources = ["${local.ec2_arn}:instance/*"]
     }
+    # ec2:Attribute is the only key naming the attribute a ModifyInstanceAttribute call sets (Service
+    # Authorization Reference). Fail-safe: any other attribute is refused where AWS supplies the key; where it
+    # does not, ForAnyValue finds no value and this Deny does not apply.
+    OnlyTerminationProtection = {
+      enabled    = local.isolate_enabled, effect = "Deny"
+      actions    = ["ec2:ModifyInstanceAttribute"]
+      resources  = ["*"]
+      conditions = [{ test = "ForAnyValue:StringNotEqualsIgnoreCase", variable = "ec2:Attribute", values = ["disableApiTermination"] }]
+    }
     SnapshotAttachedVolumes = {
       enabled   = local.isolate_enabled, effect = "Allow", conditions = []
       actions   = ["ec2:CreateSnapshot"]
@@ -97,15 +109,33 @@ locals {
       actions   = ["iam:TagUser"]
       resources = ["${local.iam_arn}:user/*"]
     }
-    RevokeRoleSessions = {
+    ReadRoleTags = {
       enabled   = local.revoke_enabled, effect = "Allow", conditions = []
-      actions   = ["iam:GetRole", "iam:GetRolePolicy", "iam:PutRolePolicy"]
+      actions   = ["iam:GetRole"]
       resources = ["${local.iam_arn}:role/*"]
     }
-    TagRolesWithResponseKeys = {
-      enabled   = local.revoke_enabled, effect = "Allow", conditions = local.own_keys
+    # Sessions are revoked only on roles the policy names (revocable_roles) or that carry the revocable tag.
+    RevokeSessionsOfListedRoles = {
+      enabled   = local.revoke_enabled && length(local.revocable_roles) > 0, effect = "Allow", conditions = []
+      actions   = ["iam:GetRolePolicy", "iam:PutRolePolicy"]
+      resources = [for name in local.revocable_roles : "${local.iam_arn}:role/${name}"]
+    }
+    RevokeSessionsOfTaggedRoles = {
+      enabled    = local.revoke_enabled, effect = "Allow"
+      actions    = ["iam:GetRolePolicy", "iam:PutRolePolicy"]
+      resources  = ["${local.iam_arn}:role/*"]
+      conditions = [local.revocable_tag]
+    }
+    TagListedRolesWithResponseKeys = {
+      enabled   = local.revoke_enabled && length(local.revocable_roles) > 0, effect = "Allow", conditions = local.own_keys
       actions   = ["iam:TagRole"]
-      resources = ["${local.iam_arn}:role/*"]
+      resources = [for name in local.revocable_roles : "${local.iam_arn}:role/${name}"]
+    }
+    TagTaggedRolesWithResponseKeys = {
+      enabled    = local.revoke_enabled, effect = "Allow"
+      actions    = ["iam:TagRole"]
+      resources  = ["${local.iam_arn}:role/*"]
+      conditions = concat(local.own_keys, [local.revocable_tag])
     }
     # The function never writes policies onto its own role or a service-linked role.
     NeverRewriteOwnOrServiceRoles = {

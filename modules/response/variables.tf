@@ -66,7 +66,7 @@ variable "blocked_ip_set_arn" {
 }
 
 variable "policy" {
-  description = "Response policy (dry_run, exempt_tag, notify, actions.<name>.enabled/min_severity); validated by provision when the spec loads, defaults in provisioner/functions/response/policy.py."
+  description = "Response policy (dry_run, exempt_tag{key,value,protected}, exempt_instances, revocable_roles, notify, actions.<name>.enabled/min_severity); validated by provision when the spec loads, defaults in provisioner/functions/response/policy.py."
   type        = any
   default     = {}
 }

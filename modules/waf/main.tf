@@ -134,6 +134,8 @@ module "normalizer" {
   kms_key_arn   = var.kms_key_arn
   vpc_id        = var.vpc_id
   subnet_ids    = var.subnet_ids
+  # Query-string parameters redacted beyond the built-in list (provisioner/functions/logs/waf.py).
+  environment_variables = length(var.redact_query_parameters) > 0 ? { REDACT_QUERY_PARAMETERS = join(",", var.redact_query_parameters) } : {}
   # Records arrive in the invocation and go back in the response: the function needs no network at all.
   egress_cidr_blocks = []
   timeout            = 120

@@ -191,3 +191,14 @@ variable "normalizer_package" {
     handler          = string
   })
 }
+
+variable "redact_query_parameters" {
+  description = "Query-string parameter names whose values the normaliser redacts, in addition to its built-in list (token, password, secret, api_key, access_token, ...: provisioner/functions/logs/waf.py)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.redact_query_parameters : can(regex("^[A-Za-z0-9_.~-]{1,128}$", name))])
+    error_message = "Each redact_query_parameters entry must be a query parameter name (letters, digits, _ . ~ -)."
+  }
+}

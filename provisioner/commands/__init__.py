@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from provisioner.errors import InputError
+from provisioner.user_files import read_input
+
+__all__ = ["project_of", "read_input"]
 
 if TYPE_CHECKING:
     from provisioner.project import Project
@@ -23,11 +25,3 @@ def project_of(ctx: typer.Context) -> Project:
     if given is not None and not (given / "environments").is_dir():
         raise InputError(f"--project {given}: no environments/ directory there")
     return find_project(given)
-
-
-def read_input(path: Path) -> bytes:
-    """A file the user named on the command line; a failure is one line naming it."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None

@@ -12,6 +12,7 @@ import typer
 
 from provisioner.commands import read_input
 from provisioner.errors import InputError, ProvisionError
+from provisioner.ui import json_safe, one_line
 
 if TYPE_CHECKING:
     from provisioner.functions.findings import Conversion, FindingContext
@@ -61,7 +62,7 @@ def _convert(tool: ScanTool, report: Path, ctx: FindingContext) -> Conversion:
         raise InputError(str(exc)) from None
     note = conversion.note()  # what was skipped, and exactly which entries were merged and why
     if note:
-        typer.echo(note, err=True)
+        typer.echo(one_line(note), err=True)
     return conversion
 
 
@@ -78,7 +79,7 @@ def convert(
 ) -> None:
     """Print the report's findings in AWS Security Finding Format, as a JSON array."""
     conversion = _convert(tool, report, _context(account, region, repository, branch, commit, build_id))
-    typer.echo(json.dumps(conversion.findings, indent=2, ensure_ascii=False))
+    typer.echo(json_safe(json.dumps(conversion.findings, indent=2, ensure_ascii=False, allow_nan=False)))
 
 
 @app.command("import")

@@ -12,6 +12,7 @@ import typer
 
 from provisioner.commands import read_input
 from provisioner.errors import InputError
+from provisioner.ui import json_safe
 
 app = typer.Typer(help="Normalise AWS security logs to Elastic Common Schema.", no_args_is_help=True)
 
@@ -31,13 +32,23 @@ def normalize(
     from provisioner.functions.errors import FunctionInputError
     from provisioner.functions.logs import normalize as normalize_records
 
+    data = read_input(file)
+    if not data.strip():
+        raise InputError(f"{file}: empty file: no {source.value} record to normalise")
     try:
-        docs, skipped = normalize_records(source.value, read_input(file), name=str(file))
+        docs, skipped = normalize_records(source.value, data, name=str(file))
     except FunctionInputError as exc:
         raise InputError(str(exc)) from None
+    if skipped and not docs:  # nothing was read: never "0 documents", exit 0
+        raise InputError(f"{file}: no {source.value} record could be read ({skipped} malformed records)")
     out = sys.stdout
     for doc in docs:
-        out.write(json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n")
+        try:
+            line = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (RecursionError, ValueError):  # nested too deeply to write: skipped like a malformed record
+            skipped += 1
+            continue
+        out.write(json_safe(line) + "\n")
     out.flush()
     if skipped:
         typer.echo(f"note: skipped {skipped} malformed records", err=True)

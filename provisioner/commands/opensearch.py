@@ -22,14 +22,16 @@ def content(
 ) -> None:
     """Write exactly what the configurator applies: one request body per file (layout: README)."""
     from provisioner.errors import InputError
-    from provisioner.opensearch.environment import COMPONENT, content_for, write_review_dir
+    from provisioner.opensearch.environment import COMPONENT, content_for, review_files, write_review_dir
+    from provisioner.user_files import check_output_dir, writing
     from provisioner.workspace import load_spec
 
     project = project_of(ctx)
     spec = load_spec(project, env)
     if COMPONENT not in spec.enabled_components:
         raise InputError(f"{project.relative(project.environment_file(env))}: components.{COMPONENT}: not enabled")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: not a directory")
-    written = write_review_dir(content_for(project, spec), out)
+    built = content_for(project, spec)
+    check_output_dir(out, "--out", review_files(built))
+    with writing(out, "--out"):
+        written = write_review_dir(built, out)
     typer.echo(f"wrote {len(written)} files into {out}")

@@ -9,11 +9,16 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from provisioner.commands import read_input
 from provisioner.errors import InputError
+from provisioner.ui import one_line
+
+if TYPE_CHECKING:
+    from provisioner.functions.response.decide import Home
 
 
 class RespondFormat(str, Enum):
@@ -26,18 +31,17 @@ def _read_finding(path: Path) -> Any:
     from provisioner.functions.errors import FunctionInputError
 
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return load_json(data, str(path))
+        return load_json(read_input(path), str(path))
     except FunctionInputError as exc:
         raise InputError(str(exc)) from None
 
 
-def _policy(env: str | None) -> dict[str, Any]:
+def _policy(env: str | None) -> tuple[dict[str, Any], Home | None]:
+    """The environment's policy and where its Lambda runs (its accounts and region); none without --env."""
+    from provisioner.functions.response.decide import Home
+
     if env is None:
-        return {}
+        return {}, None
     from provisioner.cli import _project
     from provisioner.component_inputs import response_policy
     from provisioner.spec import load_environment
@@ -46,18 +50,19 @@ def _policy(env: str | None) -> dict[str, Any]:
     spec = load_environment(project, env)  # validates the policy (SpecError names file and key)
     if "response" not in spec.enabled_components:
         raise InputError(f"{project.relative(project.environment_file(env))}: components.response: not enabled")
-    return response_policy(spec)
+    return response_policy(spec), Home(frozenset(spec.account_ids), spec.region)
 
 
 def render_text(report: dict[str, Any]) -> str:
+    """The report for a terminal: every field from the finding (user names, ids) on one line, controls escaped."""
     finding = report["finding"]
-    lines = [f"finding {finding['id']}  {finding['type']}  severity {finding['severity']:g}"]
+    lines = [f"finding {one_line(finding['id'])}  {one_line(finding['type'])}  severity {finding['severity']:g}"]
     width = max((len(a["action"]) for a in report["actions"]), default=0)
     for action in report["actions"]:
-        reason = f"  ({action['reason']})" if action.get("reason") else ""
-        lines.append(f"  {action['action'].ljust(width)}  {action['resource']}  {action['status']}{reason}")
+        reason = f"  ({one_line(action['reason'])})" if action.get("reason") else ""
+        lines.append(f"  {action['action'].ljust(width)}  {one_line(action['resource'])}  {action['status']}{reason}")
     if report["skipped_reason"]:
-        lines.append(f"no action: {report['skipped_reason']}")
+        lines.append(f"no action: {one_line(report['skipped_reason'])}")
     return "\n".join(lines)
 
 
@@ -75,14 +80,14 @@ def respond(
     from provisioner.functions.response.decide import decide
     from provisioner.functions.response.policy import PolicyError, load_policy
 
-    raw_policy = _policy(env)
+    raw_policy, home = _policy(env)
     if dry_run:
         raw_policy = {**raw_policy, "dry_run": True}
     try:
         policy = load_policy(raw_policy)
     except PolicyError as exc:  # only reachable without --env (the spec loader checks it otherwise)
         raise InputError(f"policy: {exc}") from None
-    decision = decide(_read_finding(finding), policy)
+    decision = decide(_read_finding(finding), policy, home)
     if decision.finding is None:
         raise InputError(f"{finding}: {decision.skipped_reason}")
     report = decision.as_dict()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from provisioner.errors import InputError, ProvisionError
+from provisioner.ui import one_line
 
 if TYPE_CHECKING:
     from provisioner.rules.catalogue import Catalogue
@@ -91,14 +92,17 @@ def test_cmd(
         found, bad = load_events(path)
         loaded.extend(found)
         skipped += bad
+    if not loaded:  # nothing could be read: never "0 events", exit 0
+        names = ", ".join(str(p) for p in events)
+        raise InputError(f"{names}: no CloudTrail, WAF or GuardDuty record could be read ({skipped} malformed)")
     found_matches = matches(evaluate(catalogue, loaded), catalogue)
     if fmt is OutFormat.json:
         typer.echo(json.dumps({"events": len(loaded), "skipped": skipped, "matches": found_matches}, indent=2))
         return
     for m in found_matches:
         typer.echo(f"{m['level']:<13} {m['count']:>6}  {m['name']}  {m['title']}  {','.join(m['techniques'])}")
-        for group in m.get("groups", []):
-            typer.echo("    " + " ".join(f"{k}={v}" for k, v in group.items()))
+        for group in m.get("groups", []):  # values from the events (user names, addresses): one line, escaped
+            typer.echo("    " + " ".join(f"{one_line(str(k))}={one_line(str(v))}" for k, v in group.items()))
     typer.echo(f"{len(loaded)} events ({skipped} skipped), {len(found_matches)} rules matched")
 
 
@@ -155,13 +159,14 @@ def build_cmd(
 ) -> None:
     """Compile every alerting rule to an OpenSearch Alerting monitor body."""
     from provisioner.rules.compile import build_monitors
+    from provisioner.user_files import check_output_dir, writing
 
     monitors = build_monitors(_catalogue(rules, placeholder), channel, prefix=prefix)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    for monitor in monitors:
-        (out / f"{monitor['name']}.json").write_text(json.dumps(monitor, indent=2) + "\n", encoding="utf-8")
+    check_output_dir(out, "--out", [f"{monitor['name']}.json" for monitor in monitors])
+    with writing(out, "--out"):
+        out.mkdir(parents=True, exist_ok=True)
+        for monitor in monitors:
+            (out / f"{monitor['name']}.json").write_text(json.dumps(monitor, indent=2) + "\n", encoding="utf-8")
     typer.echo(f"{len(monitors)} monitors written to {out}")
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from provisioner.drift.model import DriftReport, EnvironmentDrift
-from provisioner.errors import InputError, Interrupted, ProvisionError
+from provisioner.drift.notify import Notifier, StateStore
+from provisioner.errors import EXIT_FAILED, InputError, Interrupted, ProvisionError
 from provisioner.project import INSTANCE_SEPARATOR, Project
 from provisioner.ui import UI
 from provisioner.workspace import Workspace, load_spec
@@ -164,6 +165,8 @@ class DriftRequest:
     plugin_dir: Path | None = None
     fmt: str = "text"
     output: Path | None = None
+    notify: Sequence[str] = ()  # --notify targets (see drift.notify)
+    github_issue: bool = False
 
 
 def check_drift(project: Project, request: DriftRequest, *, ui: UI) -> DriftReport:
@@ -215,9 +218,31 @@ def _run_all(
 def run(project: Project, request: DriftRequest, *, ui: UI) -> int:
     """`provision drift`: check, then publish the report; returns the exit code (0 no drift, 2 drift, 1 error)."""
     from provisioner.report.drift import FORMATS, publish
+    from provisioner.user_files import check_output_file
 
     if request.fmt not in FORMATS:
         raise InputError(f"--format {request.fmt}: expected one of {', '.join(FORMATS)}")
+    check_output_file(request.output, "--output")  # before hours of plans, not after
+    notifier = Notifier.from_options(request.notify, request.github_issue)
     report = check_drift(project, request, ui=ui)
     publish(report, request.fmt, request.output, ui)
+    if notifier.active and not _notify(project, report, notifier, ui):
+        return EXIT_FAILED
     return report.exit_code
+
+
+def _notify(project: Project, report: DriftReport, notifier: Notifier, ui: UI) -> bool:
+    """Notifications on changed drift; False when one could not be delivered (or its state not kept)."""
+    progress = UI(out=ui.err, err=ui.err, color=ui.color)
+    ok = True
+    for env in report.environments:
+        if env.status == "error":
+            progress.info(f"[{env.name}] notify: skipped (the environment could not be checked)")
+            continue
+        try:
+            ws = _open(project, env.environment, ui, None)
+            ok = notifier.notify(env, StateStore(ws.spec, ws.work_dir), progress) and ok
+        except ProvisionError as exc:
+            progress.warn(f"[{env.name}] notify: {exc.message}")
+            ok = False
+    return ok

@@ -125,6 +125,11 @@ def _file_name(obj: dict[str, Any]) -> Path:
     return sub / f"{safe}.json"
 
 
+def review_files(content: dict[str, Any]) -> list[str]:
+    """The files `write_review_dir` writes, relative to its directory (checked before anything is written)."""
+    return [*(str(_file_name(obj)) for obj in content["objects"]), "saved_objects/import.ndjson", "bindings.json"]
+
+
 def write_review_dir(content: dict[str, Any], out: Path) -> list[Path]:
     """One pretty JSON file per API object (the request body), saved objects also as one NDJSON import file.
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.errors import ProvisionError
+from provisioner.ui import one_line
 
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
@@ -22,7 +23,7 @@ def show_value(value: Any) -> str:
 
 def md_cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")
+    return one_line(text.replace("|", "\\|").replace("\n", " "))
 
 
 def indent(lines: Iterable[str], width: int) -> list[str]:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "markdown", "junit")
 _POSTURE_OUTCOME: dict[str, junit.Outcome] = {"ok": "ok", "drift": "failure"}
-_ICONS = {"clean": "✅ clean", "drift": "⚠️ drift", "error": "❌ error"}
+ICONS = {"clean": "✅ clean", "drift": "⚠️ drift", "error": "❌ error"}
 
 
 def headline(report: DriftReport) -> str:
@@ -39,7 +39,7 @@ def progress_line(env: EnvironmentDrift) -> str:
     return f"[{env.name}] {env.status} ({detail}) in {env.duration:.1f}s"
 
 
-def _env_text(env: EnvironmentDrift) -> list[str]:
+def env_text(env: EnvironmentDrift) -> list[str]:
     where = f" ({env.region})" if env.region else ""
     lines = [f"{env.name}{where}: {env.status.upper()}"]
     if env.terraform is not None:
@@ -59,11 +59,11 @@ def _env_text(env: EnvironmentDrift) -> list[str]:
 
 
 def to_text(report: DriftReport) -> str:
-    lines = [line for env in report.environments for line in _env_text(env)]
+    lines = [line for env in report.environments for line in env_text(env)]
     return "\n".join([*lines, headline(report)])
 
 
-def _env_markdown(env: EnvironmentDrift) -> list[str]:
+def env_markdown(env: EnvironmentDrift) -> list[str]:
     lines = ["", f"### `{env.name}`: {env.status}", ""]
     if env.all_errors:
         lines += ["#### Errors", "", *[f"- {md_cell(e)}" for e in env.all_errors], ""]
@@ -78,7 +78,7 @@ def _env_markdown(env: EnvironmentDrift) -> list[str]:
     if env.unmanaged:
         lines += ["", f"#### Unmanaged resources ({len(env.unmanaged)})", ""]
         lines += ["| ARN | service | type |", "|---|---|---|"]
-        lines += [f"| `{md_cell(r.arn)}` | {r.service} | {r.resource_type} |" for r in env.unmanaged]
+        lines += [f"| `{md_cell(r.arn)}` | {md_cell(r.service)} | {md_cell(r.resource_type)} |" for r in env.unmanaged]
     if env.opensearch:
         lines += ["", f"#### OpenSearch content ({len(env.opensearch)})", ""]
         lines += [f"- {md_cell(d.line())}" for d in env.opensearch]
@@ -92,12 +92,12 @@ def to_markdown(report: DriftReport) -> str:
     for env in report.environments:
         c = env.counts()
         lines.append(
-            f"| `{env.name}` | {_ICONS[env.status]} | {c['changed_outside']} | {c['pending']} | {c['posture']} | "
+            f"| `{env.name}` | {ICONS[env.status]} | {c['changed_outside']} | {c['pending']} | {c['posture']} | "
             f"{c['unmanaged']} |"
         )
     for env in report.environments:
         if env.status != "clean":
-            lines += _env_markdown(env)
+            lines += env_markdown(env)
     return "\n".join(lines) + "\n"
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from xml.etree import ElementTree as ET
 
+from provisioner.ui import one_line, printable
+
 Outcome = Literal["ok", "failure", "error", "skipped"]
 
 
@@ -40,7 +42,7 @@ def to_xml(title: str, suites: list[Suite]) -> str:
     root = ET.Element("testsuites", name=title)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for suite in suites:
-        element = ET.SubElement(root, "testsuite", name=suite.name)
+        element = ET.SubElement(root, "testsuite", name=one_line(suite.name))
         if suite.seconds is not None:
             element.set("time", f"{suite.seconds:.2f}")
         for key, value in suite.counts().items():
@@ -55,11 +57,12 @@ def to_xml(title: str, suites: list[Suite]) -> str:
 
 
 def _case(suite: ET.Element, case: Case) -> None:
-    element = ET.SubElement(suite, "testcase", classname=case.classname, name=case.name)
+    # Control characters are not allowed in XML 1.0: escaped, so the report stays readable by every CI system.
+    element = ET.SubElement(suite, "testcase", classname=one_line(case.classname), name=one_line(case.name))
     if case.outcome == "ok":
         return
-    detail = ET.SubElement(element, case.outcome, message=case.message)
+    detail = ET.SubElement(element, case.outcome, message=one_line(case.message))
     if case.type:
-        detail.set("type", case.type)
+        detail.set("type", one_line(case.type))
     if case.body:
-        detail.text = case.body
+        detail.text = printable(case.body)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from provisioner.errors import InputError
 from provisioner.report.common import md_cell, show_value
+from provisioner.ui import one_line
+from provisioner.user_files import read_input
 
 if TYPE_CHECKING:
     from provisioner.plan import DriftResult, PlanSummary, ResourceChange
@@ -25,8 +27,11 @@ def _paint(text: str, action: str, color: bool) -> str:
 def changes_text(changes: Iterable[ResourceChange], color: bool = False) -> list[str]:
     lines = []
     for rc in changes:
-        lines.append(f"  {_paint(_SYMBOL[rc.action], rc.action, color)} {rc.address} ({rc.action})")
-        lines += [f"      {a.path}: {show_value(a.before)} -> {show_value(a.after)}" for a in rc.attribute_changes()]
+        # Addresses and attribute paths carry map keys from the plan (tags, …): one line, control characters escaped.
+        lines.append(f"  {_paint(_SYMBOL[rc.action], rc.action, color)} {one_line(rc.address)} ({rc.action})")
+        lines += [
+            f"      {one_line(a.path)}: {show_value(a.before)} -> {show_value(a.after)}" for a in rc.attribute_changes()
+        ]
     return lines
 
 
@@ -36,10 +41,10 @@ def changes_markdown(changes: Sequence[ResourceChange]) -> list[str]:
     lines = ["", "| action | resource | attributes |", "|---|---|---|"]
     for rc in changes:
         attrs = "<br>".join(
-            f"`{a.path}`: {md_cell(show_value(a.before))} → {md_cell(show_value(a.after))}"
+            f"`{md_cell(a.path)}`: {md_cell(show_value(a.before))} → {md_cell(show_value(a.after))}"
             for a in rc.attribute_changes()
         )
-        lines.append(f"| {rc.action} | `{rc.address}` | {attrs} |")
+        lines.append(f"| {rc.action} | `{md_cell(rc.address)}` | {attrs} |")
     return lines
 
 
@@ -59,7 +64,9 @@ def summary_text(summary: PlanSummary, color: bool = False) -> str:
     if summary.outputs:
         lines.append("Outputs:")
         for oc in summary.outputs:
-            lines.append(f"  {_paint(_SYMBOL[oc.action], oc.action, color)} {oc.name} = {show_value(oc.after)}")
+            lines.append(
+                f"  {_paint(_SYMBOL[oc.action], oc.action, color)} {one_line(oc.name)} = {show_value(oc.after)}"
+            )
     return "\n".join(lines)
 
 
@@ -74,7 +81,7 @@ def summary_markdown(summary: PlanSummary) -> str:
         lines += ["", "#### Changed outside of Terraform", *changes_markdown(summary.drift)]
     if summary.outputs:
         lines += ["", "#### Outputs", "", "| output | action | value |", "|---|---|---|"]
-        lines += [f"| `{oc.name}` | {oc.action} | {md_cell(show_value(oc.after))} |" for oc in summary.outputs]
+        lines += [f"| `{md_cell(oc.name)}` | {oc.action} | {md_cell(show_value(oc.after))} |" for oc in summary.outputs]
     return "\n".join(lines) + "\n"
 
 
@@ -98,11 +105,11 @@ def summarize_file(path: Path, *, fmt: str, color: bool) -> str:
     from provisioner.plan import Plan
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        data = json.loads(read_input(path))
     except ValueError as exc:
         raise InputError(f"{path}: not JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a plan: JSON nested too deeply") from None
     if not isinstance(data, dict) or "format_version" not in data:
         raise InputError(f"{path}: not a `terraform show -json` plan (no format_version)")
     return render_summary(Plan.from_json(data).summary(), fmt, color=color)

@@ -6,12 +6,13 @@ document the index would hold, so local evaluation sees exactly what the monitor
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from provisioner.errors import InputError
+from provisioner.functions.errors import FunctionInputError
 from provisioner.functions.logs import _unwrap_firehose, cloudtrail, normalize_records
+from provisioner.user_files import read_input
 
 Event = tuple[str, dict[str, Any]]
 
@@ -60,13 +61,10 @@ def normalise_records(records: list[Any]) -> tuple[list[Event], int]:
 
 
 def load_events(path: Path) -> tuple[list[Event], int]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    data = read_input(path)
     try:
         records, skipped = cloudtrail.records(data, str(path))
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a log file: {exc}") from None
+    except FunctionInputError as exc:
+        raise InputError(f"{path}: not a log file: {exc.reason}") from None
     events, bad = normalise_records(records)
     return events, skipped + bad

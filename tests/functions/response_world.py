@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 
+from provisioner.functions.response.decide import Home
 from provisioner.functions.response.handler import Settings, respond
 from provisioner.functions.response.outcome import Clients
 from provisioner.functions.response.policy import load_policy
@@ -23,6 +24,7 @@ from tests.functions.helpers import DATA, REGION
 
 SAMPLES = DATA / "guardduty" / "response"
 NOW = datetime(2026, 12, 2, 3, 0, 0, tzinfo=UTC)
+HOME = Home(frozenset({"973743533182"}), "us-east-2")  # the account and region of the GuardDuty samples
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -58,6 +60,7 @@ class World:
             topic_arn=self.topic,
             blocked_ip_set_arn=self.ip_set_arn,
             own_role_name="dso-dev-response-role",
+            home=HOME,
         )
 
     def run(self, event: Any, **policy: Any) -> dict[str, Any]:

@@ -307,3 +307,35 @@ def test_handlers_index_through_the_environment(bulk_server: str, monkeypatch: p
     assert handlers.guardduty_handler(event, None)["indexed"] == 1
     indices = [json.loads(body.splitlines()[0])["index"]["_index"] for _, body in _Bulk.received]
     assert indices == ["audit-cloudtrail-2014.07.16", "audit-guardduty-2022.01.28"]
+
+
+def test_cloudtrail_lambda_keeps_a_batch_with_one_record_too_deep(
+    bulk_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: the awslogs path raised RecursionError and the whole subscription batch was lost.
+    monkeypatch.setenv("OPENSEARCH_ENDPOINT", bulk_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(handlers, "_indexer", None)
+    deep = "[" * 100_000 + "]" * 100_000
+    summary = handlers.cloudtrail_handler({"awslogs": {"data": _cwl_payload([deep, *CT_LINES])}}, None)
+    assert summary == {"source": "cloudtrail", "documents": 3, "indexed": 3, "failed": 0, "skipped": 1}
+    records = [base64.b64encode(text.encode()).decode() for text in ("[" * 100_000 + "]" * 100_000, WAF_LINES[1])]
+    response, failed = transform_firehose({"records": [{"recordId": str(n), "data": d} for n, d in enumerate(records)]})
+    assert failed == 1 and [r["result"] for r in response["records"]] == ["ProcessingFailed", "Ok"]
+
+
+def test_waf_sensitive_query_parameters_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: `url.query` kept token=…&password=… verbatim, though Authorization and Cookie are redacted.
+    record = json.loads(WAF_LINES[0])
+    record["httpRequest"]["args"] = "q=shoes&Token=abc123&PASS%77ORD=hunter2&api_key=k&page=2&x-amz-signature=s&otp=9"
+    doc = normalize("waf", json.dumps(record).encode())[0][0]
+    query = doc["url"]["query"]
+    assert query == "q=shoes&Token=REDACTED&PASS%77ORD=REDACTED&api_key=REDACTED&page=2&x-amz-signature=REDACTED&otp=9"
+    monkeypatch.setenv("REDACT_QUERY_PARAMETERS", "otp, page")  # the waf module's redact_query_parameters
+    response, _ = transform_firehose(
+        {"records": [{"recordId": "1", "data": base64.b64encode(json.dumps(record).encode()).decode()}]}
+    )
+    indexed = json.loads(base64.b64decode(response["records"][0]["data"]))
+    assert indexed["url"]["query"].endswith("&page=REDACTED&x-amz-signature=REDACTED&otp=REDACTED")
+    assert "abc123" not in json.dumps(indexed) and "hunter2" not in json.dumps(indexed)

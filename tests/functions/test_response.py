@@ -12,7 +12,8 @@ import pytest
 from provisioner.functions.response.decide import decide
 from provisioner.functions.response.ipblock import sweep_expired
 from provisioner.functions.response.policy import PolicyError, load_policy
-from tests.functions.response_world import NOW, World, build_world, log_record, sample
+from tests.functions.helpers import ACCOUNT, REGION, LambdaContext
+from tests.functions.response_world import HOME, NOW, World, build_world, log_record, sample
 
 EC2_HIGH = "ec2-backdoor-dos-tcp.json"  # Backdoor:EC2/DenialOfService.Tcp, severity 8
 IAM_USER = "iamuser-tor-ip-caller.json"  # UnauthorizedAccess:IAMUser/TorIPCaller, severity 5
@@ -130,19 +131,34 @@ def test_low_severity_finding_takes_no_action(world: World) -> None:
     assert world.messages() == []  # below notify.no_action_min_severity (7)
 
 
-@pytest.mark.parametrize("where", ["finding", "live"])
+@pytest.mark.parametrize("where", ["finding", "live", "listed"])
 def test_exempt_instance_is_only_reported(world: World, where: str) -> None:
     finding = world.finding(sample(EC2_HIGH))
-    world.clients.ec2.create_tags(Resources=[world.instance], Tags=[{"Key": "SecurityResponse", "Value": "exempt"}])
+    policy: dict[str, Any] = {"exempt_tag": {"protected": True}}
+    if where == "listed":
+        policy = {"exempt_instances": [world.instance]}
+    else:
+        tag = [{"Key": "SecurityResponse", "Value": "exempt"}]
+        world.clients.ec2.create_tags(Resources=[world.instance], Tags=tag)
     if where == "finding":
         finding["resource"]["instanceDetails"]["tags"].append({"key": "SecurityResponse", "value": "exempt"})
-    report = world.run(finding)
+    report = world.run(finding, **policy)
     assert set(_statuses(report).values()) == {"exempt"}
     assert "exempt" in (report["skipped_reason"] or "")
     assert world.snapshots() == [] and world.termination_protected() is False
     assert all(g == [world.app_sg] for g in world.eni_groups().values())
     [body] = world.messages()
     assert "exempt" in body
+
+
+def test_an_exempt_tag_whose_key_is_not_protected_exempts_nothing(world: World) -> None:
+    # Before: anyone allowed to tag an instance could exempt it from isolation.
+    finding = world.finding(sample(EC2_HIGH))
+    world.clients.ec2.create_tags(Resources=[world.instance], Tags=[{"Key": "SecurityResponse", "Value": "exempt"}])
+    finding["resource"]["instanceDetails"]["tags"].append({"key": "SecurityResponse", "value": "exempt"})
+    report = world.run(finding)
+    assert _statuses(report)["isolate_network"] == "done"
+    assert world.eni_groups() == {eni: [world.quarantine_sg] for eni in world.enis}
 
 
 def test_dry_run_changes_nothing_but_reports(world: World) -> None:
@@ -174,13 +190,17 @@ def test_instance_credential_exfiltration_revokes_older_role_sessions(world: Wor
     finding["type"] = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"
     finding["severity"] = 8
     finding["resource"]["accessKeyDetails"].update(userType="AssumedRole", userName=world.role)
-    report = world.run(finding)
+    unlisted = world.run(finding)  # neither listed nor tagged: the role may not touch it, so it does not try
+    assert _statuses(unlisted)["revoke_role_sessions"] == "not_applicable"
+    assert "neither in the policy's revocable_roles nor tagged SecurityResponseRevocable=true" in str(unlisted)
+    report = world.run(finding, revocable_roles=[world.role])
     assert _statuses(report)["revoke_role_sessions"] == "done"
     document = world.clients.iam.get_role_policy(RoleName=world.role, PolicyName="AWSRevokeOlderSessions")
     statement = document["PolicyDocument"]["Statement"][0]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"DateLessThan": {"aws:TokenIssueTime": "2026-12-02T03:00:00Z"}}
-    assert _statuses(world.run(finding))["revoke_role_sessions"] == "already_done"
+    world.clients.iam.tag_role(RoleName=world.role, Tags=[{"Key": "SecurityResponseRevocable", "Value": "true"}])
+    assert _statuses(world.run(finding))["revoke_role_sessions"] == "already_done"  # tagged: revocable too
 
 
 def test_inbound_remote_ip_is_blocked_in_the_waf_ip_set_and_expires(world: World) -> None:
@@ -250,12 +270,16 @@ def test_lambda_handler_end_to_end_from_environment(world: World, monkeypatch: p
     monkeypatch.setenv("QUARANTINE_GROUPS", json.dumps({world.vpc: world.quarantine_sg}))
     monkeypatch.setenv("ALERT_TOPIC_ARN", world.topic)
     monkeypatch.setenv("BLOCKED_IP_SET_ARN", world.ip_set_arn)
-    event = {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": world.finding(sample(EC2_HIGH))}
-    report = lambda_handler(event, None)
+    detail = world.finding(sample(EC2_HIGH)) | {"accountId": ACCOUNT, "region": REGION}  # the function's own
+    event = {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": detail}
+    unknown_account = lambda_handler(event, None)  # no context: the function cannot tell its account, so no action
+    assert unknown_account["actions"] == [] and "not of this account (unknown)" in unknown_account["skipped_reason"]
+    _unchanged(world)
+    report = lambda_handler(event, LambdaContext())
     assert _statuses(report)["isolate_network"] == "done"
     assert lambda_handler({"source": "aws.events", "detail-type": "Scheduled Event"}, None) == {"swept": []}
     monkeypatch.setenv("RESPONSE_POLICY", "{not json")
-    broken = lambda_handler(event, None)
+    broken = lambda_handler(event, LambdaContext())
     assert broken["skipped_reason"].startswith("internal error before any action: JSONDecodeError")
     assert broken["notified"] is True
 
@@ -285,6 +309,9 @@ def test_decision_is_pure_and_reads_getfindings_pascal_case() -> None:
         ({"actions": {"isolate_instance": {"expiry_hours": 3}}}, "actions.isolate_instance.expiry_hours"),
         ({"actions": {"block_remote_ip": {"expiry_hours": 0}}}, "actions.block_remote_ip.expiry_hours"),
         ({"exempt_tag": {"key": ""}}, "exempt_tag.key"),
+        ({"exempt_tag": {"protected": "yes"}}, "exempt_tag.protected"),
+        ({"exempt_instances": ["i-1; rm"]}, "exempt_instances"),
+        ({"revocable_roles": "admin"}, "revocable_roles"),
     ],
 )
 def test_policy_errors_name_the_key(raw: dict[str, Any], key: str) -> None:
@@ -327,7 +354,10 @@ def test_private_remote_ip_is_never_blocked() -> None:
 
 
 def test_exempt_user_vanished_key_and_own_role_are_left_alone(world: World) -> None:
-    policy = {"actions": {"deactivate_access_key": {"enabled": True, "min_severity": 5}}}
+    policy = {
+        "actions": {"deactivate_access_key": {"enabled": True, "min_severity": 5}},
+        "exempt_tag": {"protected": True},
+    }
     finding = world.finding(sample(IAM_USER))
     world.clients.iam.tag_user(UserName=world.user, Tags=[{"Key": "SecurityResponse", "Value": "exempt"}])
     assert _statuses(world.run(finding, **policy))["deactivate_access_key"] == "exempt"
@@ -344,3 +374,50 @@ def test_exempt_user_vanished_key_and_own_role_are_left_alone(world: World) -> N
     own["resource"]["accessKeyDetails"].update(userType="AssumedRole", userName="dso-dev-response-role")
     refused = world.run(own)
     assert _statuses(refused)["revoke_role_sessions"] == "not_applicable"
+
+
+def _real(name: str) -> dict[str, Any]:
+    finding = sample(name)
+    finding["service"]["additionalInfo"]["sample"] = False
+    return finding
+
+
+def test_only_findings_of_the_home_account_and_region_are_acted_on() -> None:
+    policy = load_policy({"dry_run": False})
+    home = HOME
+    ours = decide(_real(EC2_HIGH), policy, home)
+    assert [a.status for a in ours.actions] == ["planned"] * 4
+    member = decide(_real(EC2_HIGH) | {"accountId": "999999999999"}, policy, home)
+    assert member.actions == () and member.notify
+    assert member.skipped_reason == "finding of account 999999999999, not of this account (973743533182): reported only"
+    elsewhere = decide(_real(EC2_HIGH) | {"region": "eu-west-1"}, policy, home)
+    assert elsewhere.actions == () and "not of this region (us-east-2)" in (elsewhere.skipped_reason or "")
+
+
+def test_samples_are_recognised_in_every_finding_shape() -> None:
+    # Before: GetFindings output carries additionalInfo.Value as a JSON string and was planned for isolation.
+    policy = load_policy({"dry_run": False})
+    event_shape = sample(EC2_HIGH)  # additionalInfo: {"sample": true}
+    string_shape = _real(EC2_HIGH)
+    string_shape["service"]["additionalInfo"] = {"value": '{"sample":true}', "type": "default"}
+    getfindings = {"Findings": [_pascal(string_shape)]}
+    for event in (event_shape, string_shape, getfindings):
+        decision = decide(event, policy, HOME)
+        assert (decision.actions, decision.skipped_reason) == ((), "sample finding generated by GuardDuty")
+    not_sample = _real(EC2_HIGH)
+    not_sample["service"]["additionalInfo"] = {"value": '{"sample":false}', "type": "default"}
+    assert len(decide(not_sample, policy, HOME).actions) == 4
+
+
+def test_a_finding_without_a_resource_is_malformed_not_of_unknown_type() -> None:
+    finding = _real(EC2_HIGH)
+    del finding["resource"]
+    decision = decide(finding, load_policy({"dry_run": False}), HOME)
+    assert decision.actions == () and decision.notify
+    assert decision.skipped_reason == "malformed finding: it names no resource (resource.resourceType)"
+
+
+def _pascal(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k[:1].upper() + k[1:]: _pascal(v) for k, v in value.items()}
+    return [_pascal(v) for v in value] if isinstance(value, list) else value

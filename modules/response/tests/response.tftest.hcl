@@ -70,8 +70,8 @@ run "default_policy_grants_only_what_its_actions_need" {
     error_message = "the function can never revoke its own role's sessions (or service roles')"
   }
   assert {
-    condition     = toset(flatten([for s in data.aws_iam_policy_document.response.statement : tolist(s.actions) if contains(s.resources, "*")])) == toset(["ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:DescribeTags"])
-    error_message = "only EC2 Describe calls (no resource-level permissions) may have Resource \"*\""
+    condition     = toset(flatten([for s in data.aws_iam_policy_document.response.statement : tolist(s.actions) if contains(s.resources, "*") && s.effect == "Allow"])) == toset(["ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:DescribeTags"])
+    error_message = "only EC2 Describe calls (no resource-level permissions) are allowed on Resource \"*\""
   }
   assert {
     condition     = aws_lambda_permission.findings.source_account == "123456789012" && aws_lambda_permission.findings.principal == "events.amazonaws.com"

@@ -83,12 +83,14 @@ def _purl_parts(purl: str) -> tuple[str, str, str]:
 
 
 def _score(block: Any, key: str) -> float | None:
-    if not isinstance(block, dict):
+    """A CVSS score in 0..10; anything else (NaN, 1e999, -5, "high") is no score: the severity word decides."""
+    if not isinstance(block, dict) or isinstance(block.get(key), bool):
         return None
     try:
-        return float(block[key])
+        score = float(block[key])
     except (KeyError, TypeError, ValueError):
         return None
+    return score if 0.0 <= score <= 10.0 else None
 
 
 def severity(vuln: dict[str, Any]) -> Severity:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from provisioner.functions.common import parse_array, parse_each, parse_record, unwrap
 from provisioner.functions.errors import FunctionInputError
 from provisioner.functions.logs import cloudtrail, guardduty, waf
 
@@ -53,7 +54,7 @@ def _normalize_records(source: str, records: Iterable[Any]) -> tuple[list[dict[s
     for rec in records:
         try:
             docs.append(normalizer(rec))
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
             skipped += 1
     return docs, skipped
 
@@ -69,7 +70,7 @@ def _normalize(source: str, data: bytes, label: str) -> tuple[list[dict[str, Any
     if source == "cloudtrail":
         recs, skipped = cloudtrail.records(data, label)
     elif source in _NORMALIZERS:
-        recs, skipped = _generic_records(data)
+        recs, skipped = _generic_records(data, label)
         if source == "waf":
             recs, more = _unwrap_firehose(recs)
             skipped += more
@@ -79,27 +80,23 @@ def _normalize(source: str, data: bytes, label: str) -> tuple[list[dict[str, Any
     return docs, skipped + bad
 
 
-def _generic_records(data: bytes) -> tuple[list[Any], int]:
-    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+def _generic_records(data: bytes, label: str) -> tuple[list[Any], int]:
+    text = unwrap(data, label).decode("utf-8", errors="replace").lstrip("\ufeff")
     stripped = text.strip()
     if stripped[:1] in ("{", "["):
         try:
             obj = json.loads(stripped)
         except json.JSONDecodeError:
             pass
+        except RecursionError:
+            found = parse_array(stripped)  # one record too deep: the others are parsed one by one
+            if found is not None:
+                return found
         else:
             if isinstance(obj, dict) and isinstance(obj.get("Findings"), list):  # GetFindings output
                 return obj["Findings"], 0
             return (obj, 0) if isinstance(obj, list) else ([obj], 0)
-    out: list[Any] = []
-    skipped = 0
-    for line in text.splitlines():
-        if line.strip():
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                skipped += 1
-    return out, skipped
+    return parse_each([line for line in text.splitlines() if line.strip()])
 
 
 def _unwrap_firehose(recs: list[Any]) -> tuple[list[Any], int]:
@@ -110,7 +107,7 @@ def _unwrap_firehose(recs: list[Any]) -> tuple[list[Any], int]:
         if isinstance(rec, dict) and isinstance(rec.get("records"), list) and "invocationId" in rec:
             for item in rec["records"]:
                 try:
-                    out.append(json.loads(base64.b64decode(item["data"], validate=True)))
+                    out.append(parse_record(base64.b64decode(item["data"], validate=True).decode()))
                 except (TypeError, KeyError, ValueError, binascii.Error):
                     skipped += 1
         else:

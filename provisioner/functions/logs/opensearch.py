@@ -63,11 +63,11 @@ class BulkIndexer:
 
     def index(self, source: str, docs: list[dict[str, Any]]) -> BulkResult:
         result = BulkResult()
-        for batch in self._batches(source, docs):
+        for batch in self._batches(source, docs, result):
             self._send(batch, result)
         return result
 
-    def _batches(self, source: str, docs: list[dict[str, Any]]) -> Iterator[list[bytes]]:
+    def _batches(self, source: str, docs: list[dict[str, Any]], result: BulkResult) -> Iterator[list[bytes]]:
         batch: list[bytes] = []
         size = 0
         for doc in docs:
@@ -75,12 +75,13 @@ class BulkIndexer:
             doc_id = document_id(doc)
             if doc_id:
                 action["_id"] = doc_id
-            pair = (
-                json.dumps({"index": action}, separators=(",", ":")).encode()
-                + b"\n"
-                + json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
-                + b"\n"
-            )
+            try:
+                body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+            except RecursionError:  # nested too deeply to serialise: this document fails, not the batch
+                result.failed += 1
+                result.errors.append(f"{action['_index']}: document nested too deeply")
+                continue
+            pair = json.dumps({"index": action}, separators=(",", ":")).encode() + b"\n" + body + b"\n"
             if batch and (size + len(pair) > MAX_BULK_BYTES or len(batch) >= MAX_BULK_DOCS):
                 yield batch
                 batch, size = [], 0

@@ -4,14 +4,61 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+import os
 from typing import Any
+from urllib.parse import unquote_plus
 
-from provisioner.functions.common import clip
+from provisioner.functions.common import clip, parse_record
 from provisioner.functions.logs.ecs import ip_or_none, iso_from_epoch_ms
 
 DATASET = "aws.waf"
 _MAX_TEXT = 8192
+# Query-string parameters whose values never reach the index (as WAF logging redacts the Authorization and
+# Cookie headers); names compare case-insensitively after URL decoding. REDACT_QUERY_PARAMETERS (the waf
+# module's `redact_query_parameters`) adds comma-separated names to these.
+SENSITIVE_QUERY_PARAMETERS = frozenset(
+    {
+        "access_token",
+        "api_key",
+        "apikey",
+        "auth",
+        "client_secret",
+        "code",
+        "id_token",
+        "passwd",
+        "password",
+        "pwd",
+        "refresh_token",
+        "secret",
+        "session",
+        "sessionid",
+        "signature",
+        "token",
+        "x-amz-credential",
+        "x-amz-security-token",
+        "x-amz-signature",
+    }
+)
+REDACT_ENV = "REDACT_QUERY_PARAMETERS"
+REDACTED = "REDACTED"
+
+
+@functools.lru_cache(maxsize=4)
+def _sensitive(extra: str) -> frozenset[str]:
+    return SENSITIVE_QUERY_PARAMETERS | {name.strip().lower() for name in extra.split(",") if name.strip()}
+
+
+def redact_query(query: str) -> str:
+    """The query string with the value of every sensitive parameter replaced by REDACTED."""
+    names = _sensitive(os.environ.get(REDACT_ENV, ""))
+    parts = query.split("&")
+    for n, part in enumerate(parts):
+        name, eq, _ = part.partition("=")
+        if eq and unquote_plus(name).strip().lower() in names:
+            parts[n] = f"{name}={REDACTED}"
+    return "&".join(parts)
 
 
 def _arn_parts(arn: Any) -> tuple[str | None, str | None]:
@@ -101,7 +148,7 @@ def _url_and_agent(doc: dict[str, Any], request: dict[str, Any]) -> None:
     if request.get("uri"):
         url["path"] = clip(str(request["uri"]), _MAX_TEXT)
     if request.get("args"):
-        url["query"] = clip(str(request["args"]), _MAX_TEXT)
+        url["query"] = clip(redact_query(str(request["args"])), _MAX_TEXT)
     headers = request.get("headers")
     for header in headers if isinstance(headers, list) else ():
         if not isinstance(header, dict):
@@ -165,10 +212,10 @@ def transform_firehose(event: dict[str, Any]) -> tuple[dict[str, Any], int]:
         record_id = record.get("recordId", "") if isinstance(record, dict) else ""
         data = record.get("data", "") if isinstance(record, dict) else ""
         try:
-            doc = normalize(json.loads(base64.b64decode(data, validate=True)))
+            doc = normalize(parse_record(base64.b64decode(data, validate=True).decode()))
             encoded = base64.b64encode(json.dumps(doc, separators=(",", ":")).encode() + b"\n").decode()
             output.append({"recordId": record_id, "result": "Ok", "data": encoded})
-        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error, UnicodeDecodeError):
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError, binascii.Error):
             failed += 1
             output.append(
                 {

@@ -46,6 +46,24 @@ RUNNABLE = frozenset({"planned", "dry_run"})
 
 
 @dataclass(frozen=True)
+class Home:
+    """Where the response runs. It acts only on findings of these accounts in this region: in a GuardDuty
+    administrator account, a member account's finding names that account's resources, never ours."""
+
+    accounts: frozenset[str]
+    region: str
+
+    def foreign(self, finding: Finding) -> str | None:
+        """Why the finding is not ours to act on (None when it is)."""
+        if finding.account_id not in self.accounts:
+            mine = ", ".join(sorted(self.accounts)) or "unknown"
+            return f"finding of account {finding.account_id or '(none)'}, not of this account ({mine})"
+        if finding.region != self.region:
+            return f"finding of region {finding.region or '(none)'}, not of this region ({self.region or 'unknown'})"
+        return None
+
+
+@dataclass(frozen=True)
 class Action:
     action: str
     resource: str
@@ -84,14 +102,14 @@ def _type_parts(finding_type: str) -> tuple[str, str]:
     return purpose, rest.split("/", 1)[0]
 
 
-def _status(finding: Finding, policy: Policy, name: str, exempt: bool) -> tuple[str, str | None]:
+def _status(finding: Finding, policy: Policy, name: str, exempt: str | None) -> tuple[str, str | None]:
     rule = policy.action(name)
     if not rule.enabled:
         return "disabled", f"actions.{name}.enabled is false"
     if finding.severity < rule.min_severity:
         return "below_threshold", f"severity {finding.severity:g} < actions.{name}.min_severity {rule.min_severity:g}"
     if exempt:
-        return "exempt", f"resource tagged {policy.exempt_tag_key}={policy.exempt_tag_value}"
+        return "exempt", exempt
     if policy.dry_run:
         return "dry_run", "policy dry_run is true"
     return "planned", None
@@ -101,9 +119,19 @@ def _instance_actions(finding: Finding, policy: Policy) -> list[Action]:
     instance_id = finding.instance_id or ""
     if not INSTANCE_ID_RE.match(instance_id):
         raise MalformedFinding(f"EC2 finding without a valid instance id ({instance_id!r})")
-    exempt = finding.instance_tags.get(policy.exempt_tag_key) == policy.exempt_tag_value
-    status, reason = _status(finding, policy, "isolate_instance", exempt)
+    status, reason = _status(finding, policy, "isolate_instance", _instance_exemption(finding, policy, instance_id))
     return [Action(step, instance_id, status, reason) for step in ISOLATION_STEPS]
+
+
+def _instance_exemption(finding: Finding, policy: Policy, instance_id: str) -> str | None:
+    """Only an exemption nobody but the policy's reviewers can grant: an instance the policy lists, or the exempt
+    tag when the policy declares its key protected (an SCP denies setting it to all but the security admins)."""
+    if instance_id in policy.exempt_instances:
+        return "instance listed in the policy's exempt_instances"
+    key, value = policy.exempt_tag_key, policy.exempt_tag_value
+    if policy.exempt_tag_protected and finding.instance_tags.get(key) == value:
+        return f"resource tagged {key}={value} (protected tag key)"
+    return None
 
 
 def remote_ip(finding: Finding) -> str | None:
@@ -131,7 +159,7 @@ def _ip_action(finding: Finding, policy: Policy) -> list[Action]:
         return [Action("block_remote_ip", ip, "not_applicable", "not an IPv4 address")]
     if not address.is_global:
         return [Action("block_remote_ip", ip, "not_applicable", "not a public address")]
-    status, reason = _status(finding, policy, "block_remote_ip", False)
+    status, reason = _status(finding, policy, "block_remote_ip", None)
     return [Action("block_remote_ip", f"{address}/32", status, reason)]
 
 
@@ -142,14 +170,14 @@ def _key_actions(finding: Finding, policy: Policy) -> list[Action]:
     if not isinstance(user, str) or not user:
         raise MalformedFinding("IAM finding without accessKeyDetails.userName")
     if user_type == "AssumedRole" or "InstanceCredentialExfiltration" in finding.type:
-        status, reason = _status(finding, policy, "revoke_role_sessions", False)
+        status, reason = _status(finding, policy, "revoke_role_sessions", None)
         return [Action("revoke_role_sessions", user, status, reason)]
     if user_type != "IAMUser":
         return [Action("deactivate_access_key", user, "not_applicable", f"user type {user_type!r}")]
     if not isinstance(key_id, str) or not ACCESS_KEY_RE.match(key_id) or not key_id.startswith("AKIA"):
         why = "not a long-term access key (AKIA...)"
         return [Action("deactivate_access_key", f"{user}/{key_id}", "not_applicable", why)]
-    status, reason = _status(finding, policy, "deactivate_access_key", False)
+    status, reason = _status(finding, policy, "deactivate_access_key", None)
     return [Action("deactivate_access_key", f"{user}/{key_id}", status, reason)]
 
 
@@ -176,8 +204,9 @@ def _skip_reason(finding: Finding, actions: list[Action]) -> str | None:
     return "no applicable action is enabled: " + "; ".join(sorted({a.reason or a.status for a in actions}))
 
 
-def decide(event: Any, policy: Policy) -> Decision:
-    """Everything the response does, decided from the event and the policy alone."""
+def decide(event: Any, policy: Policy, home: Home | None = None) -> Decision:
+    """Everything the response does, decided from the event, the policy and where it runs (the Lambda always
+    passes `home`; only a rehearsal without an environment has none)."""
     try:
         finding = parse_finding(event)
     except MalformedFinding as exc:
@@ -185,8 +214,13 @@ def decide(event: Any, policy: Policy) -> Decision:
     quiet = finding.severity < policy.notify_min_severity
     if finding.sample:
         return Decision(finding, (), "sample finding generated by GuardDuty", policy.notify_samples and not quiet)
+    foreign = home.foreign(finding) if home is not None else None
+    if foreign:
+        return Decision(finding, (), f"{foreign}: reported only", not quiet)
     if finding.archived:
         return Decision(finding, (), "archived finding", not quiet)
+    if not finding.resource_type:
+        return Decision(finding, (), "malformed finding: it names no resource (resource.resourceType)", True)
     try:
         actions = _family_actions(finding, policy)
     except MalformedFinding as exc:

@@ -143,12 +143,12 @@ def run_instance_steps(ec2: Any, ctx: Context, outcomes: list[Outcome]) -> None:
     """Execute the planned isolation steps of one instance (outcomes arrive with status `planned`)."""
     instance_id = outcomes[0].resource
     instance = describe_instance(ec2, instance_id)
-    key, value = ctx.exempt_tag
+    key, value = ctx.exempt_tag or ("", "")
     for out in outcomes:
         if instance is None:
             out.status, out.reason = MISSING, f"instance {instance_id} no longer exists"
-        elif tag_map(instance.get("Tags")).get(key) == value:
-            out.status, out.reason = EXEMPT, f"instance tagged {key}={value} (live tags)"
+        elif ctx.exempt_tag and tag_map(instance.get("Tags")).get(key) == value:
+            out.status, out.reason = EXEMPT, f"instance tagged {key}={value} (live tags, protected tag key)"
         else:
             _guarded(STEPS[out.action], ec2, ctx, instance, out)
 

@@ -6,6 +6,7 @@ malformed one raises `MalformedFinding` with the reason (the handler turns that 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +99,21 @@ def _severity(value: Any) -> float:
     return float(value)
 
 
+def _is_sample(info: Any) -> bool:
+    """GuardDuty marks generated samples in `additionalInfo`: `{"sample": true}` in events, and in GetFindings
+    output as `{"Type": "default", "Value": "{\\"sample\\":true}"}`, a JSON *string*."""
+    info = as_dict(info)
+    if info.get("sample") is True:
+        return True
+    value = info.get("value")
+    if isinstance(value, str) and len(value) <= 65536:
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return False
+    return as_dict(value).get("sample") is True
+
+
 def parse_finding(event: Any) -> Finding:
     raw = unwrap(event)
     finding_id, finding_type = raw.get("id"), raw.get("type")
@@ -116,7 +132,7 @@ def parse_finding(event: Any) -> Finding:
         detector_id=str(service.get("detectorId") or ""),
         arn=str(raw.get("arn") or ""),
         resource_type=str(resource.get("resourceType") or ""),
-        sample=as_dict(service.get("additionalInfo")).get("sample") is True,
+        sample=_is_sample(service.get("additionalInfo")),
         archived=service.get("archived") is True,
         updated_at=str(raw.get("updatedAt") or ""),
         raw=raw,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provisioner.functions.common import log_level
-from provisioner.functions.response.decide import Decision, decide
+from provisioner.functions.response.decide import Decision, Home, decide
 from provisioner.functions.response.execute import Report, execute
 from provisioner.functions.response.ipblock import parse_ip_set_arn, sweep_expired
 from provisioner.functions.response.outcome import Clients, Context
@@ -32,9 +32,10 @@ class Settings:
     topic_arn: str
     blocked_ip_set_arn: str
     own_role_name: str
+    home: Home
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> Settings:
+    def from_env(cls, env: dict[str, str], account_id: str) -> Settings:
         groups = json.loads(env.get("QUARANTINE_GROUPS") or "{}")
         if not isinstance(groups, dict):
             raise PolicyError("QUARANTINE_GROUPS", "expected a JSON object")
@@ -44,6 +45,7 @@ class Settings:
             topic_arn=env.get("ALERT_TOPIC_ARN", ""),
             blocked_ip_set_arn=env.get("BLOCKED_IP_SET_ARN", ""),
             own_role_name=env.get("OWN_ROLE_NAME", ""),
+            home=Home(frozenset({account_id} - {""}), env.get("AWS_REGION", "")),
         )
 
 
@@ -63,19 +65,28 @@ def make_clients(region: str | None, ip_set_arn: str) -> Clients:
 
 def respond(event: Any, settings: Settings, clients: Clients, now: datetime) -> Report:
     """The whole response to one event; the Lambda and the tests call this."""
-    decision = decide(event, settings.policy)
+    decision = decide(event, settings.policy, settings.home)
     ctx = None
+    policy = settings.policy
     if decision.finding is not None and decision.actions:
         ctx = Context(
             finding=decision.finding,
             now=now,
             quarantine_groups=settings.quarantine_groups,
-            exempt_tag=(settings.policy.exempt_tag_key, settings.policy.exempt_tag_value),
+            exempt_tag=(policy.exempt_tag_key, policy.exempt_tag_value) if policy.exempt_tag_protected else None,
             blocked_ip_set_arn=settings.blocked_ip_set_arn,
             block_expiry_hours=settings.policy.action("block_remote_ip").expiry_hours,
             own_role_name=settings.own_role_name,
+            revocable_roles=policy.revocable_roles,
         )
     return execute(decision, clients, ctx, settings.topic_arn)
+
+
+def _account_of(context: Any) -> str:
+    """The function's own account, from its ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME); '' if unknown,
+    and then no finding is ours to act on."""
+    parts = str(getattr(context, "invoked_function_arn", "")).split(":")
+    return parts[4] if len(parts) > 4 and parts[4].isascii() and parts[4].isdigit() else ""
 
 
 def _is_schedule(event: Any) -> bool:
@@ -89,7 +100,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     region = os.environ.get("AWS_REGION")
     try:
-        settings = Settings.from_env(dict(os.environ))
+        settings = Settings.from_env(dict(os.environ), _account_of(context))
         clients = make_clients(region, settings.blocked_ip_set_arn)
         if _is_schedule(event):
             arn = settings.blocked_ip_set_arn

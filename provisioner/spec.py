@@ -196,7 +196,7 @@ class Provider(_Model):
 
 
 class TerraformSettings(_Model):
-    required_version: str = Field(default=">= 1.0", pattern=r"^[0-9<>=~!,. ]+$")
+    required_version: str = Field(default=">= 1.5", pattern=r"^[0-9<>=~!,. ]+$")
     providers: dict[str, Provider] = {}
 
     @field_validator("providers")

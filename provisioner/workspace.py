@@ -39,9 +39,11 @@ def _real_scan_session(policy: CheckovPolicy, base: Path) -> ScanSession:
 
 
 def _real_terraform_version() -> str:
+    """The binary as preflight names it: product, version and path (refused below the supported floor)."""
     from provisioner.terraform import find_terraform
 
-    return find_terraform().version_text
+    binary = find_terraform()
+    return f"{binary.label} ({binary.path})"
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ class Workspace:
             self.ui.info(f"  target: the embedded emulator at {target.endpoint} (provider: {where})")
         version = self.tools.terraform_version()
         identity = require_account(self.spec.region, self.spec.account_ids, self.spec_file)
-        self.ui.info(f"  terraform {version}; AWS account {identity.account} ({identity.arn})")
+        self.ui.info(f"  {version}; AWS account {identity.account} ({identity.arn})")
 
     def render(self) -> RenderResult:
         if self._rendered is None:
@@ -196,8 +198,11 @@ class Workspace:
     def init(self) -> None:
         self.ui.step("terraform init")
         self.render()
+        from provisioner.aws.backend import init_settings
+
+        tf = self.terraform
         try:
-            self.terraform.init(on_event=lambda event: None)
+            tf.init(backend_config=init_settings(self.spec, tf.binary.version), on_event=lambda event: None)
         except TerraformError as exc:
             text = " ".join([exc.message, *exc.diagnostics])
             if "Failed to query available provider packages" in text or "Failed to install provider" in text:

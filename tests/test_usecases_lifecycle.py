@@ -28,7 +28,7 @@ def test_up_runs_the_gate_in_order_then_applies_exactly_the_scanned_plan(run: Ru
     lifecycle.up(run.workspace(), auto_approve=True)
     out = run.output
     assert in_order(out, UP_STEPS), out
-    assert "AWS account 123456789012" in out and "terraform 1.0.3" in out
+    assert "AWS account 123456789012" in out and "terraform 1.15.5" in out
     assert SECRET not in out
     assert run.state() == CREATED
     assert run.cloud.commands() == ["fmt", "fmt", "init", "plan", "show", "apply", "plan -refresh-only", "apply"]

@@ -21,11 +21,8 @@ locals {
   azs        = data.aws_availability_zones.available.names
   nat        = var.egress_mode == "nat"
 
-  # Terraform 1.0 has no cross-variable validation: this conversion fails the plan with a readable message.
-  nat_has_subnets = local.nat && length(var.public_subnet_cidrs) == 0 ? tobool("egress_mode \"nat\" needs at least one public_subnet_cidrs entry") : true
-
   # Public subnets exist only to hold NAT gateways.
-  public_cidrs = local.nat && local.nat_has_subnets ? var.public_subnet_cidrs : []
+  public_cidrs = local.nat ? var.public_subnet_cidrs : []
   nat_count    = local.nat ? (var.single_nat_gateway ? 1 : length(var.public_subnet_cidrs)) : 0
 
   # An interface endpoint takes at most one subnet per zone; subnets are laid out round-robin over the
@@ -39,6 +36,13 @@ resource "aws_vpc" "this" {
   enable_dns_hostnames = true
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-vpc" })
+
+  lifecycle {
+    precondition {
+      condition     = !local.nat || length(var.public_subnet_cidrs) > 0
+      error_message = "The egress_mode \"nat\" needs at least one public_subnet_cidrs entry."
+    }
+  }
 }
 
 # Managing the default security group without rule blocks removes all of its rules.

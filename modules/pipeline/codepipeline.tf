@@ -76,6 +76,13 @@ resource "aws_codepipeline" "this" {
   pipeline_type  = "V2"
   execution_mode = "QUEUED"
 
+  lifecycle {
+    precondition {
+      condition     = local.codecommit || var.connection_arn != null
+      error_message = "The source_provider CodeStarSourceConnection needs connection_arn."
+    }
+  }
+
   artifact_store {
     type     = "S3"
     location = module.artifacts.id

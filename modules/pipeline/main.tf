@@ -104,9 +104,6 @@ locals {
   }
   projects = { for k, v in local.all_projects : k => v if k != "deploy" || var.deploy_enabled }
 
-  # Terraform 1.0 has no cross-variable validation: this conversion fails the plan with a readable message.
-  connection_given = !local.codecommit && var.connection_arn == null ? tobool("source_provider CodeStarSourceConnection needs connection_arn") : true
-
   codebuild_stages = [
     { stage = "Build", action = "Build", project = "build", category = "Build", outputs = ["build_output"] },
     { stage = "SCA", action = "DependencyCheck", project = "sca", category = "Test", outputs = null },
@@ -116,7 +113,7 @@ locals {
 
   subnet_arns = [for s in var.subnet_ids : "${local.arn_prefix}:ec2:${local.region}:${local.account_id}:subnet/${s}"]
   source_arn = local.codecommit ? "${local.arn_prefix}:codecommit:${local.region}:${local.account_id}:${var.repository}" : (
-    local.connection_given ? var.connection_arn : null
+    var.connection_arn
   )
 }
 

@@ -1,4 +1,5 @@
-"""Bootstrap the Terraform state backend: a locked-down S3 bucket and a DynamoDB lock table, idempotently.
+"""The Terraform state backend: how the S3 backend locks for a given Terraform, and its bootstrap (a locked-down
+S3 bucket, plus a DynamoDB lock table only where one is still needed), idempotently.
 
 Each property is read first and written only when it differs, so a second run changes nothing and says so.
 """
@@ -8,16 +9,57 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.aws import aws_error, client, error_code
+from provisioner.errors import ProvisionError, ToolMissingError
 from provisioner.functions.common import partition_of, tag_dict, tag_list
+
+if TYPE_CHECKING:
+    from provisioner.spec import EnvironmentSpec
+
+# Terraform 1.10 added S3-native state locking (`use_lockfile`: a conditional write of `<key>.tflock` next to the
+# state), which needs no DynamoDB table.
+LOCKFILE_SINCE = (1, 10, 0)
+# Terraform 1.6 rewrote the S3 backend: `use_path_style` and the AWS_ENDPOINT_URL_<SERVICE> variables the emulator
+# target sets. 1.5's backend reads neither, so it would send the emulator's state to real AWS.
+EMULATOR_BACKEND_SINCE = (1, 6, 0)
+
+
+def lock_table(spec: EnvironmentSpec, version: tuple[int, int, int]) -> str | None:
+    """The DynamoDB lock table this Terraform needs: the spec's own `backend.lock_table` always (a team that
+    named one keeps it, also while it moves to lock files), the default one only before 1.10."""
+    if spec.backend.type != "s3":
+        return None
+    if spec.target == "emulator" and version < EMULATOR_BACKEND_SINCE:
+        have, need = ".".join(map(str, version)), ".".join(map(str, EMULATOR_BACKEND_SINCE))
+        raise ToolMissingError(
+            f"terraform {have}: the emulator target needs >= {need} (its S3 backend reads AWS_ENDPOINT_URL_S3)",
+            hint="unset PROVISION_TERRAFORM to use the venv's terraform, or use a newer one",
+        )
+    if spec.backend.lock_table or version < LOCKFILE_SINCE:
+        return spec.backend_lock_table()
+    return None
+
+
+def init_settings(spec: EnvironmentSpec, version: tuple[int, int, int]) -> dict[str, str]:
+    """The S3 backend's locking, passed to `terraform init -backend-config`: it depends on the Terraform that
+    runs (rendered files do not), and a change of binary re-initialises the work dir anyway."""
+    if spec.backend.type != "s3":
+        return {}
+    settings: dict[str, str] = {}
+    if version >= LOCKFILE_SINCE:
+        settings["use_lockfile"] = "true"
+    table = lock_table(spec, version)
+    if table is not None:
+        settings["dynamodb_table"] = table
+    return settings
 
 
 @dataclass
 class BootstrapResult:
     bucket: str
-    table: str
+    table: str | None  # None: S3-native locking, no table
     changes: list[str] = field(default_factory=list)
 
     @property
@@ -190,15 +232,14 @@ def ensure_lock_table(table: str, region: str, tags: dict[str, str], result: Boo
 
 
 def bootstrap(
-    bucket: str, table: str, region: str, tags: dict[str, str], kms_key: str | None = None
+    bucket: str, table: str | None, region: str, tags: dict[str, str], kms_key: str | None = None
 ) -> BootstrapResult:
     result = BootstrapResult(bucket=bucket, table=table)
     try:
         ensure_state_bucket(bucket, region, tags, kms_key, result)
-        ensure_lock_table(table, region, tags, result)
+        if table is not None:
+            ensure_lock_table(table, region, tags, result)
     except Exception as exc:
-        from provisioner.errors import ProvisionError
-
         if isinstance(exc, ProvisionError):
             raise
         raise aws_error("bootstrap", exc) from None

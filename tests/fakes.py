@@ -20,6 +20,7 @@ from typing import Any
 from provisioner.errors import Interrupted, TerraformError
 from provisioner.scan import ScanSession
 from provisioner.spec import CheckovPolicy
+from provisioner.terraform.binary import TerraformBinary
 from provisioner.terraform.results import ApplyOutcome, ChangeCounts, PlanOutcome
 from provisioner.workspace import Tools
 
@@ -145,6 +146,7 @@ class FakeTerraform:
         self.workdir = Path(workdir).absolute()
         self.plugin_dir = plugin_dir
         self.cloud = cloud
+        self.binary = TerraformBinary(Path("/fake/terraform"), (1, 15, 5))
         cloud.built.append(str(self.workdir))
 
     @property

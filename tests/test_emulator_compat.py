@@ -266,3 +266,165 @@ def test_ec2_instance_groups_ignore_network_interface_groups(client: Any) -> Non
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, NetworkInterfaces=[nic])["Instances"][0]
     described = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0]["Instances"][0]
     assert [g["GroupId"] for g in described["SecurityGroups"]] == [group]
+
+
+# --- Lambda functions run from their own zip (compat.lambdas) and domains with a data plane (opensearch_data)
+
+_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+
+
+def _role(client: Any) -> str:
+    iam = client("iam")
+    try:
+        return str(iam.get_role(RoleName="fn")["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        return str(iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(_TRUST))["Role"]["Arn"])
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+_PROBE = """
+import json, logging, os, time
+import provisioner
+log = logging.getLogger()
+log.setLevel(logging.INFO)
+
+def handler(event, context):
+    log.info("got %s", json.dumps(event, sort_keys=True))
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    return {"arn": context.invoked_function_arn, "remaining": context.get_remaining_time_in_millis(),
+            "mode": os.environ.get("MODE"), "endpoint": os.environ.get("AWS_ENDPOINT_URL"),
+            "code_from": provisioner.__file__}
+"""
+
+
+def _function(client: Any, name: str, code: bytes, handler: str, env: dict[str, str] | None = None) -> str:
+    fn = client("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=_role(client), Handler=handler, Code={"ZipFile": code},
+        Timeout=2, Environment={"Variables": env or {}},
+    )  # fmt: skip
+    return str(fn["FunctionArn"])
+
+
+def _probe(client: Any, name: str) -> str:
+    code = _zip({"provisioner/__init__.py": "", "provisioner/probe.py": _PROBE})
+    return _function(client, name, code, "provisioner.probe.handler", {"MODE": "probe"})
+
+
+def _invoke(client: Any, name: str, event: dict[str, Any]) -> dict[str, Any]:
+    reply = client("lambda").invoke(FunctionName=name, Payload=json.dumps(event).encode(), LogType="Tail")
+    import base64
+
+    return {
+        **reply,
+        "Payload": json.loads(reply["Payload"].read()),
+        "Log": base64.b64decode(reply["LogResult"]).decode(),
+    }
+
+
+def _log_lines(client: Any, group: str, wanted: str, timeout: float = 30.0) -> list[str]:
+    import time
+
+    logs, deadline = client("logs"), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            lines = [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            lines = []
+        if any(wanted in line for line in lines):
+            return lines
+        time.sleep(0.3)
+    raise AssertionError(f"{wanted!r} never logged in {group}")
+
+
+def test_lambda_invoke_needs_docker(client: Any, endpoint: str) -> None:
+    arn = _probe(client, "probe")
+    ok = _invoke(client, "probe", {"hello": "world"})
+    assert "FunctionError" not in ok
+    payload = ok["Payload"]
+    assert (payload["arn"], payload["mode"], payload["endpoint"]) == (arn, "probe", endpoint)
+    assert 0 < payload["remaining"] <= 2000
+    assert "provision-lambda" in payload["code_from"]  # the deployed zip, not the installed package
+    assert 'got {"hello": "world"}' in ok["Log"] and "REPORT RequestId:" in ok["Log"]
+    failed = _invoke(client, "probe", {"fail": True})
+    assert failed["FunctionError"] == "Unhandled"
+    assert (failed["Payload"]["errorType"], failed["Payload"]["errorMessage"]) == ("ValueError", "asked to fail")
+    timed_out = _invoke(client, "probe", {"sleep": 5})
+    assert timed_out["FunctionError"] == "Unhandled"
+    assert "Task timed out after 2.00 seconds" in timed_out["Payload"]["errorMessage"]
+    assert any("asked to fail" in line for line in _log_lines(client, "/aws/lambda/probe", "Task timed out"))
+
+
+def test_lambda_invoke_runs_the_findings_importer_from_its_package(client: Any) -> None:
+    from provisioner.package import LAMBDA_FUNCTIONS, build_zip_bytes
+
+    s3 = client("s3")
+    _bucket(s3, "reports")
+    key = "zap/org/app/main/42/report.json"
+    s3.put_object(
+        Bucket="reports", Key=key, Body=(Path(__file__).parent / "data/zap/report_json-2.8.0.json").read_bytes()
+    )
+    client("securityhub").enable_security_hub(EnableDefaultStandards=False)
+    _function(client, "importer", build_zip_bytes(), LAMBDA_FUNCTIONS["findings_importer"])
+    client("lambda").update_function_configuration(FunctionName="importer", Timeout=60)
+    reply = _invoke(client, "importer", {"Records": [{"s3": {"bucket": {"name": "reports"}, "object": {"key": key}}}]})
+    assert "FunctionError" not in reply, reply["Payload"]
+    findings = client("securityhub").get_findings()["Findings"]
+    assert findings and {f["ProductFields"].get("provision/tool") for f in findings} <= {"zap", None}
+    assert len(findings) == reply["Payload"]["results"][0]["imported"]
+
+
+def test_events_lambda_targets_unsupported(client: Any) -> None:
+    arn = _probe(client, "on-event")
+    events = client("events")
+    events.put_rule(Name="gd", EventPattern=json.dumps({"source": ["aws.guardduty"]}))
+    events.put_targets(Rule="gd", Targets=[{"Id": "fn", "Arn": arn}])
+    events.put_events(
+        Entries=[{"Source": "aws.guardduty", "DetailType": "GuardDuty Finding", "Detail": '{"severity": 8}'}]
+    )
+    lines = _log_lines(client, "/aws/lambda/on-event", '"detail": {"severity": 8}')
+    assert any('"detail-type": "GuardDuty Finding"' in line for line in lines)
+
+
+def test_log_subscription_reaches_the_function(client: Any) -> None:
+    arn = _probe(client, "on-logs")
+    logs = client("logs")
+    logs.create_log_group(logGroupName="trail")
+    logs.create_log_stream(logGroupName="trail", logStreamName="s")
+    logs.put_subscription_filter(logGroupName="trail", filterName="all", filterPattern="", destinationArn=arn)
+    logs.put_log_events(logGroupName="trail", logStreamName="s", logEvents=[{"timestamp": 1, "message": "x"}])
+    assert _log_lines(client, "/aws/lambda/on-logs", '"awslogs": {"data": ')
+
+
+def test_opensearch_domain_has_no_data_plane(client: Any) -> None:
+    import time
+    import urllib.request
+
+    from provisioner.package import LAMBDA_FUNCTIONS, build_zip_bytes
+
+    domain = client("opensearch").create_domain(DomainName="logs")["DomainStatus"]
+    address = domain.get("Endpoint") or domain["Endpoints"]["vpc"]
+    assert address.startswith("127.0.0.1:")
+    assert client("opensearch").describe_domain(DomainName="logs")["DomainStatus"]["Endpoint"] == address
+    env = {"OPENSEARCH_ENDPOINT": f"https://{address}", "INDEX_PREFIX": "logs"}
+    _function(client, "gd-normalizer", build_zip_bytes(), LAMBDA_FUNCTIONS["guardduty_normalizer"], env)
+    finding = json.loads((Path(__file__).parent / "data/guardduty/test-guard_duty.log").read_text().splitlines()[0])
+    reply = _invoke(client, "gd-normalizer", finding)
+    assert "FunctionError" not in reply, reply["Payload"]
+    assert reply["Payload"]["indexed"] == 1
+    time.sleep(1.1)  # osmem's refresh interval
+    with urllib.request.urlopen(f"http://{address}/logs-guardduty-*/_search", timeout=10) as answer:
+        assert json.load(answer)["hits"]["total"]["value"] == 1

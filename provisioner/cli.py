@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 import typer.core
 
-from provisioner.commands import emulator, findings, logs, opensearch, respond, rules
+from provisioner.commands import demo, emulator, findings, logs, opensearch, respond, rules
 from provisioner.errors import DEFAULT_POLICY, VERDICT_POLICY, ExitPolicy, InputError, exit_code_for
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ app.add_typer(logs.app, name="logs")
 app.add_typer(opensearch.app, name="opensearch")
 app.add_typer(rules.app, name="rules")
 app.add_typer(emulator.app, name="emulator")
+app.add_typer(demo.app, name="demo")
 app.command("respond")(respond.respond)
 
 EnvOpt = Annotated[str, typer.Option("--env", "-e", help="Environment name (a file in environments/).")]

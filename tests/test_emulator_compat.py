@@ -428,3 +428,30 @@ def test_opensearch_domain_has_no_data_plane(client: Any) -> None:
     time.sleep(1.1)  # osmem's refresh interval
     with urllib.request.urlopen(f"http://{address}/logs-guardduty-*/_search", timeout=10) as answer:
         assert json.load(answer)["hits"]["total"]["value"] == 1
+
+
+def test_configurator_applies_what_the_data_plane_supports(client: Any) -> None:
+    from provisioner.opensearch.content import Settings, build
+    from provisioner.package import LAMBDA_FUNCTIONS, build_zip_bytes
+
+    domain = client("opensearch").create_domain(DomainName="configured")["DomainStatus"]
+    address = domain.get("Endpoint") or domain["Endpoints"]["vpc"]
+    _function(client, "configurator", build_zip_bytes(), LAMBDA_FUNCTIONS["opensearch_configurator"])
+    client("lambda").update_function_configuration(FunctionName="configurator", Timeout=120)
+    settings = Settings(
+        analyst_role_arns=(), retention={"cloudtrail": (30, 365), "guardduty": (30, 365), "waf": (7, 90)}
+    )
+    content = build(settings, Path(__file__).resolve().parents[1])
+    kinds = {obj["kind"] for obj in content["objects"]}
+    event = {"mode": "apply", "endpoint": f"https://{address}", "admin_role_arn": _role(client),
+             "bindings": {name: _role(client) for name in ("admin_role_arn", "alerts_publish_role_arn")}
+             | {"ingest_role_arns": [_role(client)], "alerts_topic_arn": "arn:aws:sns:eu-west-1:123456789012:t"},
+             "content": json.dumps(content)}  # fmt: skip
+    first = _invoke(client, "configurator", event)
+    assert "FunctionError" not in first, first["Payload"]
+    templates = sum(1 for obj in content["objects"] if obj["kind"] == "index_template")
+    assert first["Payload"]["counts"]["created"] == templates
+    assert set(first["Payload"]["skipped"]) == kinds - {"index_template"}
+    assert "skipped, no such API on this engine:" in first["Log"]
+    second = _invoke(client, "configurator", event)["Payload"]
+    assert second["counts"].get("unchanged") == templates and "created" not in second["counts"]

@@ -3,9 +3,11 @@ zip in a child process of the emulator's Python (`lambda_bootstrap.py`), with it
 and a Lambda-like context, its AWS calls pointed at the emulator.
 
 What differs from AWS: the emulator's Python (not the function's declared runtime) and the packages installed
-next to it (boto3 included); no memory limit (the REPORT line's Max Memory Used is the child's peak RSS); a cold
-start on every invocation (no container reuse); asynchronous deliveries (log subscriptions, EventBridge
-targets, `InvocationType=Event`) run one at a time in the order they arrive, without retries or destinations.
+next to it (boto3 included); no memory limit (the REPORT line's Max Memory Used is the largest peak RSS of the
+emulator's children); a cold start on every invocation (no container reuse); the emulator's test credentials
+instead of the execution role's (moto does not enforce IAM); asynchronous deliveries (log subscriptions, S3
+notifications, SNS, EventBridge targets, `InvocationType=Event`) run one at a time in arrival order, without
+retries or destinations.
 """
 
 from __future__ import annotations
@@ -39,9 +41,16 @@ _CODE_ROOT = Path(tempfile.gettempdir()) / f"provision-lambda-{os.getuid()}"
 _extract_lock = threading.Lock()
 # Asynchronous invocations (subscriptions, EventBridge, InvocationType=Event): one queue, in arrival order.
 _async_queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda-async")
-# Rewrites a function's environment on the emulator only (e.g. a domain endpoint -> its data plane).
 _EVENT_KEYS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
-ENV_REWRITERS: list[Callable[[dict[str, str]], dict[str, str]]] = []
+# Rewrite text a function receives (environment values, the event) on the emulator only, e.g. the https://
+# address of a domain's data plane to the plain http it speaks (compat.opensearch_data).
+REWRITERS: list[Callable[[str], str]] = []
+
+
+def _rewrite(text: str) -> str:
+    for rewrite in REWRITERS:
+        text = rewrite(text)
+    return text
 
 
 @dataclass(frozen=True)
@@ -66,9 +75,7 @@ def _task_root(code: bytes) -> Path:
 
 def _environment(fn: Any, request_id: str, stream: str) -> dict[str, str]:
     endpoint = os.environ.get(ENDPOINT_ENV, "http://127.0.0.1:5000")
-    env = {str(k): str(v) for k, v in (fn.environment_vars or {}).items()}
-    for rewrite in ENV_REWRITERS:
-        env = rewrite(env)
+    env = {str(k): _rewrite(str(v)) for k, v in (fn.environment_vars or {}).items()}
     env.update(
         {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -117,7 +124,13 @@ def run_function(fn: Any, event: str) -> Invocation:
     env = _environment(fn, request_id, stream)
     try:
         proc = subprocess.run(
-            command, input=event, capture_output=True, text=True, env=env, timeout=float(fn.timeout), check=False
+            command,
+            input=_rewrite(event),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=float(fn.timeout),
+            check=False,
         )
         output, failed = proc.stdout + proc.stderr, proc.returncode != 0
         payload = result_file.read_bytes() if result_file.stat().st_size else b""

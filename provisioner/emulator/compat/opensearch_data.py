@@ -6,7 +6,7 @@ How the endpoint reaches its users, on the emulator only: `DescribeDomain` answe
 (`127.0.0.1:PORT`) as the domain's endpoint, so Terraform's `aws_opensearch_domain.endpoint`, the module outputs
 and every function environment built from them (`https://127.0.0.1:PORT`) name it. osmem speaks plain HTTP, so
 the emulator's Lambda runtime (`compat.lambdas`) rewrites `https://` to `http://` for exactly those addresses in
-a function's environment, and the host side (`provision demo`) does the same for the emulator target. Real
+a function's environment and event, and the host side (`provision demo`) does the same for the emulator target. Real
 environments keep the AWS endpoint and HTTPS; the Lambda code is unchanged.
 """
 
@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from provisioner.emulator.compat import fix
-from provisioner.emulator.compat.lambdas import ENV_REWRITERS
+from provisioner.emulator.compat.lambdas import REWRITERS
 
 _servers: dict[str, Any] = {}  # domain ARN -> OsmemServer
 _lock = threading.Lock()
@@ -28,13 +28,11 @@ def data_plane_addresses() -> set[str]:
         return {server.url.split("://", 1)[1].rstrip("/") for server in _servers.values()}
 
 
-def _plain_http_for_data_planes(env: dict[str, str]) -> dict[str, str]:
-    rewritten = dict(env)
+def plain_http_for_data_planes(text: str) -> str:
+    """`https://127.0.0.1:PORT` of a running data plane -> `http://...` (osmem has no TLS)."""
     for address in data_plane_addresses():
-        for key, value in env.items():
-            if f"https://{address}" in value:
-                rewritten[key] = value.replace(f"https://{address}", f"http://{address}")
-    return rewritten
+        text = text.replace(f"https://{address}", f"http://{address}")
+    return text
 
 
 def _point_at(domain: Any, address: str) -> None:
@@ -71,4 +69,4 @@ def opensearch_domain_has_no_data_plane() -> None:
 
     OpenSearchServiceBackend.create_domain = create_domain  # type: ignore[method-assign]
     OpenSearchServiceBackend.delete_domain = delete_domain  # type: ignore[method-assign]
-    ENV_REWRITERS.append(_plain_http_for_data_planes)
+    REWRITERS.append(plain_http_for_data_planes)

@@ -78,6 +78,9 @@ def respond(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
     return execute(decision, clients, ctx, settings.topic_arn)
 
 
+DECISION_MARKER = "guardduty response:"
+
+
 def _is_schedule(event: Any) -> bool:
     return isinstance(event, dict) and (event.get("source"), event.get("detail-type")) == (
         "aws.events",
@@ -96,7 +99,10 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
             removed = sweep_expired(clients.wafv2, arn, now) if arn else []
             log.info("swept expired WAF blocks: %s", removed)
             return {"swept": removed}
-        return respond(event, settings, clients, now).as_dict()
+        report = respond(event, settings, clients, now).as_dict()
+        # One line per finding with the decision: the record of what was (or, in dry run, would be) done.
+        log.info("%s %s", DECISION_MARKER, json.dumps(report, default=str, sort_keys=True))
+        return report
     except Exception as exc:
         log.exception("guardduty response failed before acting")
         return _last_resort(event, region, f"internal error before any action: {type(exc).__name__}: {exc}")

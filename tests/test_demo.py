@@ -147,6 +147,26 @@ def _build(project: Project) -> None:
     events.put_targets(Rule=f"{PREFIX}-guardduty-findings", Targets=[{"Id": "n", "Arn": gd_fn}])
     events.put_rule(Name=f"{PREFIX}-guardduty-response", EventPattern=json.dumps(pattern))
     events.put_targets(Rule=f"{PREFIX}-guardduty-response", Targets=[{"Id": "r", "Arn": response_fn}])
+    _findings_path(role)
+
+
+def _findings_path(role: str) -> None:
+    from provisioner.package import LAMBDA_FUNCTIONS
+
+    importer = _function(role, f"{PREFIX}-findings-importer", LAMBDA_FUNCTIONS["findings_importer"], {})
+    bucket = f"{PREFIX}-reports-123456789012-{REGION}"
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    rules = [{"Name": "prefix", "Value": "zap/"}, {"Name": "suffix", "Value": ".json"}]
+    notify = {
+        "LambdaFunctionArn": importer,
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": rules}},
+    }
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [notify]}
+    )
+    boto3.client("securityhub", region_name=REGION).enable_security_hub(EnableDefaultStandards=False)
 
 
 def test_every_technique_raises_its_alert_on_the_emulator(local_stack: Path) -> None:
@@ -162,3 +182,12 @@ def test_every_technique_raises_its_alert_on_the_emulator(local_stack: Path) -> 
         assert all(a["message_id"] and a["matches"] >= 1 for a in result["alerts"])
     (guardduty,) = [r for r in results if r["technique"] == "guardduty-finding-high"]
     assert guardduty["response"] and guardduty["response"][0]["finding"]["severity"] == 8
+
+
+def test_a_scanner_report_in_the_bucket_reaches_security_hub(local_stack: Path) -> None:
+    report = REPO / "tests" / "data" / "zap" / "report_json-2.8.0.json"
+    done = _provision(local_stack, "demo", "findings", "--env", "local", "--tool", "zap", "--report", str(report))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["imported"] == len(result["findings"]) >= 1
+    assert all(f["generator"].startswith("provision/zap/") for f in result["findings"])

@@ -455,3 +455,15 @@ def test_configurator_applies_what_the_data_plane_supports(client: Any) -> None:
     assert "skipped, no such API on this engine:" in first["Log"]
     second = _invoke(client, "configurator", event)["Payload"]
     assert second["counts"].get("unchanged") == templates and "created" not in second["counts"]
+
+
+def test_s3_notification_key_encodes_slashes(client: Any) -> None:
+    arn = _probe(client, "on-object")
+    s3 = client("s3")
+    _bucket(s3, "notified")
+    notify = {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
+    s3.put_bucket_notification_configuration(
+        Bucket="notified", NotificationConfiguration={"LambdaFunctionConfigurations": [notify]}
+    )
+    s3.put_object(Bucket="notified", Key="zap/org/app/main/7/a report.json", Body=b"{}")
+    assert _log_lines(client, "/aws/lambda/on-object", '"key": "zap/org/app/main/7/a+report.json"')

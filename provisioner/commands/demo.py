@@ -130,3 +130,28 @@ def attack(
     else:
         ok = bool(results[0]["alerts"])
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command("findings")
+def findings(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Option("--env", "-e", help="Environment on the emulator target (local).")],
+    tool: Annotated[str, typer.Option("--tool", help="zap, dependency-check or sonarqube.")],
+    report: Annotated[Path, typer.Option("--report", help="The scanner's JSON report.")],
+    repository: Annotated[str, typer.Option("--repository", help="Repository the report is filed under.")] = "demo/app",
+    branch: Annotated[str, typer.Option("--branch", help="Branch the report is filed under.")] = "main",
+) -> None:
+    """Drop a scanner report in the reports bucket as the pipeline stage does; print what reached Security Hub.
+    Exit 0 when findings were imported, 1 when none arrived."""
+    from provisioner.demo import findings as use_case
+    from provisioner.functions.findings import TOOLS
+    from provisioner.workspace import load_spec
+
+    if tool not in TOOLS:
+        raise InputError(f"--tool {tool}: one of {', '.join(sorted(TOOLS))}")
+    body = read_input(report)
+    project = project_of(ctx)
+    spec = load_spec(project, env)
+    result = use_case.run(_emulator_stack(project, spec, env), tool, body, repository, branch)
+    typer.echo(json.dumps(result, indent=2))
+    raise typer.Exit(0 if result["imported"] else 1)

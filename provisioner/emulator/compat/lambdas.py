@@ -227,3 +227,23 @@ def events_lambda_targets_unsupported() -> None:
                 self.targets = kept
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+@fix
+def s3_notification_key_encodes_slashes() -> None:
+    """moto's S3 event notifications carry the object key through `quote_plus`, which turns `/` into `%2F`; S3
+    URL-encodes keys form-style but leaves `/` as it is (`reports/a b.json` -> `reports/a+b.json`), and the
+    findings importer reads the report's tool, repository, branch and build from those path segments."""
+    from urllib.parse import quote_plus
+
+    from moto.s3 import notifications
+
+    original = notifications._get_s3_event
+
+    def event(event_name: str, bucket: Any, key: Any, notification_id: str) -> Any:
+        body = original(event_name, bucket, key, notification_id)
+        for record in body.get("Records", []):
+            record["s3"]["object"]["key"] = quote_plus(key.name, safe="/")
+        return body
+
+    notifications._get_s3_event = event

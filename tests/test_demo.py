@@ -191,3 +191,17 @@ def test_a_scanner_report_in_the_bucket_reaches_security_hub(local_stack: Path) 
     result = json.loads(done.stdout)
     assert result["imported"] == len(result["findings"]) >= 1
     assert all(f["generator"].startswith("provision/zap/") for f in result["findings"])
+
+
+def test_up_on_local_names_what_the_configurator_skipped(local_stack: Path) -> None:
+    from provisioner.aws import reset_sessions
+    from provisioner.emulator.target import next_steps
+    from provisioner.workspace import load_spec
+
+    reset_sessions()
+    text = next_steps(load_spec(Project(local_stack), "local"))
+    (line,) = [t for t in text.splitlines() if t.startswith("OpenSearch content not applied")]
+    skipped = json.loads(line.split("per kind: ", 1)[1])
+    assert set(skipped) == {"security_role", "security_role_mapping", "ism_policy", "notification_channel",
+                            "saved_object", "monitor"}  # fmt: skip
+    assert "provision demo attack --env local" in text

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.demo.stack import Stack, client, search
+from provisioner.aws import client
+from provisioner.demo.stack import Stack, search
 from provisioner.rules.compile import GROUPS_AGG, INTERVAL_MINUTES
 
 STEP_MS = INTERVAL_MINUTES * 60 * 1000

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from provisioner.aws import client
 from provisioner.demo import alerts
-from provisioner.demo.stack import CLOUDTRAIL_STREAM, Stack, client, log_lines_since, wait_indexed
+from provisioner.demo.stack import CLOUDTRAIL_STREAM, Stack, log_lines_since, wait_indexed
 from provisioner.demo.techniques import Target, Technique, cloudtrail_records, guardduty_event
 from provisioner.functions.response.handler import DECISION_MARKER
 

@@ -11,7 +11,8 @@ import time
 import uuid
 from typing import Any
 
-from provisioner.demo.stack import Stack, StackMissing, client
+from provisioner.aws import client
+from provisioner.demo.stack import Stack, StackMissing
 
 WAIT_SECONDS = 120.0
 

@@ -13,6 +13,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from provisioner.aws import client
 from provisioner.errors import ProvisionError
 
 CLOUDTRAIL_STREAM = "{account}_CloudTrail_{region}"  # the stream name CloudTrail delivers into
@@ -39,12 +40,6 @@ class Stack:
     @property
     def importer_function(self) -> str:
         return f"{self.prefix}-findings-importer"
-
-
-def client(service: str, region: str) -> Any:
-    import boto3
-
-    return boto3.client(service, region_name=region)
 
 
 def _missing(what: str) -> StackMissing:

@@ -205,3 +205,37 @@ def test_up_on_local_names_what_the_configurator_skipped(local_stack: Path) -> N
     assert set(skipped) == {"security_role", "security_role_mapping", "ism_policy", "notification_channel",
                             "saved_object", "monitor"}  # fmt: skip
     assert "provision demo attack --env local" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--technique", "nope"], "error: --technique nope: unknown; one of cloudtrail-stop-logging"),
+        (["--technique", "all", "--events", "x.json"], "error: --technique, --events: give one of them"),
+        (["--events", "missing.json"], "error: missing.json: cannot read"),
+    ],
+)
+def test_demo_attack_refuses_bad_input_in_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    done = _provision(REPO, "demo", "attack", "--env", "local", *args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(message) and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_demo_attack_refuses_an_environment_on_aws() -> None:
+    done = _provision(REPO, "demo", "attack", "--env", "dev")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: environments/dev.yaml: target: demo runs on the emulator target only (this environment is aws)"
+    )
+
+
+def test_demo_attack_replays_a_file_of_cloudtrail_records(local_stack: Path, tmp_path: Path) -> None:
+    technique = load()["iam-attach-admin-policy"]
+    records = cloudtrail_records(technique, Target("123456789012", REGION, PREFIX), datetime.now(UTC))
+    events = tmp_path / "trail.json"
+    events.write_text(json.dumps({"Records": records}))
+    done = _provision(local_stack, "demo", "attack", "--env", "local", "--events", str(events), "--format", "json")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert (result["technique"], result["records_sent"], result["indexed"]) == ("trail.json", 1, 1)
+    assert "cloudtrail-iam-admin-policy-attached" in {a["monitor"] for a in result["alerts"]}

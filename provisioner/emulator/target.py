@@ -127,9 +127,11 @@ def configurator_skipped(spec: EnvironmentSpec) -> str | None:
 
     logs = client("logs", spec.region)
     group = f"/aws/lambda/{spec.name_prefix}-os-configurator"
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
         events = logs.filter_log_events(logGroupName=group, filterPattern=f'"{SKIPPED_MARKER}"')["events"]
-    except logs.exceptions.ResourceNotFoundException:
+    except (BotoCoreError, ClientError):  # no configurator (a stand-in), or the log is unreadable: say nothing
         return None
     if not events:
         return None

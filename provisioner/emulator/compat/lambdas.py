@@ -18,6 +18,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,7 +70,10 @@ def _task_root(code: bytes) -> Path:
             staging = Path(tempfile.mkdtemp(dir=_CODE_ROOT))
             with zipfile.ZipFile(io.BytesIO(code)) as archive:
                 archive.extractall(staging)
-            staging.rename(root)
+            try:
+                staging.rename(root)
+            except OSError:  # another emulator process extracted the same code first
+                shutil.rmtree(staging, ignore_errors=True)
     return root
 
 

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import io
 import json
+import logging
 import os
 import resource
 import shutil
@@ -130,13 +131,14 @@ def run_function(fn: Any, event: str) -> Invocation:
         proc = subprocess.run(
             command,
             input=_rewrite(event),
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # one log, in the order the function wrote it
             text=True,
             env=env,
             timeout=float(fn.timeout),
             check=False,
         )
-        output, failed = proc.stdout + proc.stderr, proc.returncode != 0
+        output, failed = proc.stdout, proc.returncode != 0
         payload = result_file.read_bytes() if result_file.stat().st_size else b""
         if not payload:  # the child died before writing a result (e.g. killed, interpreter error)
             message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {proc.returncode}"
@@ -166,13 +168,21 @@ def _write_log(fn: Any, stream: str, log: str) -> None:
     logs.put_log_events(fn.logs_group_name, stream, events)
 
 
+def _in_background(fn: Any, event: str) -> None:
+    """An asynchronous invocation: nobody waits for it, so a fault of the runtime itself goes to the emulator log."""
+    try:
+        run_function(fn, event)
+    except Exception:
+        logging.getLogger(__name__).exception("asynchronous invocation of %s failed", fn.function_name)
+
+
 def _invoke(self: Any, body: str, request_headers: Any, response_headers: Any) -> bytes:
     event = body if body else "{}"
     # moto's services (log subscriptions, S3 notifications, SNS) call with an empty header dict: on AWS those
     # deliveries are asynchronous, so the service's caller (PutLogEvents, PutObject, ...) is answered at once.
     by_service = isinstance(request_headers, dict) and not request_headers
     if by_service or request_headers.get("x-amz-invocation-type", "RequestResponse") == "Event":
-        _async_queue.submit(run_function, self, event)
+        _async_queue.submit(_in_background, self, event)
         return b""
     outcome = run_function(self, event)
     if outcome.error:
@@ -222,7 +232,7 @@ def events_lambda_targets_unsupported() -> None:
                 else:  # the event as EventBridge delivers it, without moto's bookkeeping keys
                     event = {k: v for k, v in original_event.items() if k in _EVENT_KEYS}
                 fn = get_backend(arn.account, arn.region).get_function(target["Arn"])
-                _async_queue.submit(run_function, fn, event if isinstance(event, str) else json.dumps(event))
+                _async_queue.submit(_in_background, fn, event if isinstance(event, str) else json.dumps(event))
         with lock:
             kept, self.targets = self.targets, [t for t in self.targets if t not in to_lambda]
             try:

@@ -147,6 +147,9 @@ def _build(project: Project) -> None:
     events.put_targets(Rule=f"{PREFIX}-guardduty-findings", Targets=[{"Id": "n", "Arn": gd_fn}])
     events.put_rule(Name=f"{PREFIX}-guardduty-response", EventPattern=json.dumps(pattern))
     events.put_targets(Rule=f"{PREFIX}-guardduty-response", Targets=[{"Id": "r", "Arn": response_fn}])
+    topic = f"arn:aws:sns:{REGION}:123456789012:{PREFIX}-security-alerts"
+    events.put_rule(Name=f"{PREFIX}-guardduty-high-severity", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=f"{PREFIX}-guardduty-high-severity", Targets=[{"Id": "sns", "Arn": topic}])
     _findings_path(role)
 
 

@@ -387,16 +387,21 @@ def test_lambda_invoke_runs_the_findings_importer_from_its_package(client: Any) 
     assert len(findings) == reply["Payload"]["results"][0]["imported"]
 
 
-def test_events_lambda_targets_unsupported(client: Any) -> None:
+def test_events_lambda_and_sns_targets_unsupported(client: Any) -> None:
     arn = _probe(client, "on-event")
-    events = client("events")
+    sqs, sns, events = client("sqs"), client("sns"), client("events")
+    topic = sns.create_topic(Name="high")["TopicArn"]
+    queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     events.put_rule(Name="gd", EventPattern=json.dumps({"source": ["aws.guardduty"]}))
-    events.put_targets(Rule="gd", Targets=[{"Id": "fn", "Arn": arn}])
-    events.put_events(
-        Entries=[{"Source": "aws.guardduty", "DetailType": "GuardDuty Finding", "Detail": '{"severity": 8}'}]
-    )
+    events.put_targets(Rule="gd", Targets=[{"Id": "fn", "Arn": arn}, {"Id": "topic", "Arn": topic}])
+    detail = {"Source": "aws.guardduty", "DetailType": "GuardDuty Finding", "Detail": '{"severity": 8}'}
+    events.put_events(Entries=[detail])
     lines = _log_lines(client, "/aws/lambda/on-event", '"detail": {"severity": 8}')
     assert any('"detail-type": "GuardDuty Finding"' in line for line in lines)
+    message = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"][0]["Body"]
+    assert json.loads(message)["detail"] == {"severity": 8}
 
 
 def test_log_subscription_reaches_the_function(client: Any) -> None:

@@ -204,37 +204,52 @@ def lambda_invoke_needs_docker() -> None:
     LambdaFunction.invoke = _invoke  # type: ignore[method-assign]
 
 
-@fix
-def events_lambda_targets_unsupported() -> None:
-    """EventBridge rule targets in moto cover log groups, archives, SQS, buses and API destinations; a Lambda
-    target raises NotImplementedError inside `PutEvents`. Deliver the (input-transformed) event to the function
-    asynchronously, as EventBridge does."""
-    from moto.awslambda.utils import get_backend
-    from moto.events.models import Rule
+def _target_input(target: dict[str, Any], original_event: Any, transform_input: bool) -> str:
+    """What EventBridge delivers to a target: its input transformation, else the event itself."""
     from moto.events.utils import EventTemplateParser
+
+    transformer = target.get("InputTransformer", {}) if transform_input else {}
+    if transformer.get("InputTemplate"):
+        event: Any = EventTemplateParser.parse(
+            input_template=transformer["InputTemplate"],
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=original_event,
+        )
+    else:  # the event as EventBridge delivers it, without moto's bookkeeping keys
+        event = {k: v for k, v in original_event.items() if k in _EVENT_KEYS}
+    return event if isinstance(event, str) else json.dumps(event)
+
+
+def _deliver(target_arn: str, text: str) -> None:
+    from moto.awslambda.utils import get_backend
+    from moto.sns.models import sns_backends
+    from moto.utilities.arns import parse_arn
+
+    arn = parse_arn(target_arn)
+    if arn.service == "lambda":
+        _in_background(get_backend(arn.account, arn.region).get_function(target_arn), text)
+    else:
+        sns_backends[arn.account][arn.region].publish(message=text, arn=target_arn)
+
+
+@fix
+def events_lambda_and_sns_targets_unsupported() -> None:
+    """EventBridge rule targets in moto cover log groups, archives, SQS, buses and API destinations; a Lambda or
+    SNS target raises NotImplementedError inside `PutEvents`. Deliver the (input-transformed) event to the
+    function or topic asynchronously, as EventBridge does."""
+    from moto.events.models import Rule
     from moto.utilities.arns import parse_arn
 
     original = Rule.send_to_targets
     lock = threading.Lock()
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
-        to_lambda = [t for t in self.targets if parse_arn(t["Arn"]).service == "lambda"]
-        if to_lambda and self.event_pattern.matches_event(original_event):
-            for target in to_lambda:
-                arn = parse_arn(target["Arn"])
-                transformer = target.get("InputTransformer", {}) if transform_input else {}
-                if transformer.get("InputTemplate"):
-                    event: Any = EventTemplateParser.parse(
-                        input_template=transformer["InputTemplate"],
-                        input_paths_map=transformer.get("InputPathsMap", {}),
-                        event=original_event,
-                    )
-                else:  # the event as EventBridge delivers it, without moto's bookkeeping keys
-                    event = {k: v for k, v in original_event.items() if k in _EVENT_KEYS}
-                fn = get_backend(arn.account, arn.region).get_function(target["Arn"])
-                _async_queue.submit(_in_background, fn, event if isinstance(event, str) else json.dumps(event))
+        ours = [t for t in self.targets if parse_arn(t["Arn"]).service in ("lambda", "sns")]
+        if ours and self.event_pattern.matches_event(original_event):
+            for target in ours:
+                _async_queue.submit(_deliver, target["Arn"], _target_input(target, original_event, transform_input))
         with lock:
-            kept, self.targets = self.targets, [t for t in self.targets if t not in to_lambda]
+            kept, self.targets = self.targets, [t for t in self.targets if t not in ours]
             try:
                 original(self, original_event, transform_input)
             finally:

@@ -2,7 +2,8 @@
 
 osmem-server has no Alerting plugin, so each monitor is executed here from its own body (what `up` installs):
 its search with `{{period_end}}` set to the runs whose windows cover the events (one run per 5-minute schedule
-step), its trigger condition (`hits.total.value > 0`, or the bucket selector's `params.X >= N`), and its action's
+step; limited to the replayed documents, so an earlier replay in the same window does not alert again), its
+trigger condition (`hits.total.value > 0`, or the bucket selector's `params.X >= N`), and its action's
 mustache message rendered with the context Alerting builds (`ctx.monitor`, `ctx.trigger`, `ctx.results`,
 `ctx.newAlerts[].bucket_keys`). Each triggered monitor publishes one message to the alert topic, as its
 Notifications channel (SNS) would.
@@ -68,11 +69,13 @@ def period_ends(monitor: dict[str, Any], first_ms: int, last_ms: int) -> list[in
     return runs or [last_ms + 1 + upper]
 
 
-def _run(stack: Stack, monitor: dict[str, Any], period_end: int) -> dict[str, Any]:
+def _run(stack: Stack, monitor: dict[str, Any], period_end: int, ids: list[str]) -> dict[str, Any]:
     import json
 
     search_input = monitor["inputs"][0]["search"]
     body = json.loads(json.dumps(search_input["query"]).replace("{{period_end}}", str(period_end)))
+    if ids:  # judge this replay's documents only, not earlier ones in the same window
+        body["query"] = {"bool": {"filter": [body["query"], {"terms": {"event.id": ids}}]}}
     return search(stack, f"{','.join(search_input['indices'])}/_search", body)
 
 
@@ -107,10 +110,11 @@ def _render(monitor: dict[str, Any], result: dict[str, Any], buckets: list[dict[
     return subject, chevron.render(action["message_template"]["source"], {"ctx": ctx})
 
 
-def evaluate(stack: Stack, monitor: dict[str, Any], first_ms: int, last_ms: int) -> Fired | None:
-    """The monitor's runs over the events' time span; the first run whose trigger fires is the alert."""
-    for period_end in sorted(period_ends(monitor, first_ms, last_ms)):
-        result = _run(stack, monitor, period_end)
+def evaluate(stack: Stack, monitor: dict[str, Any], span: tuple[int, int], ids: list[str]) -> Fired | None:
+    """The monitor's runs over the events' time span (`span`: first and last epoch ms), restricted to the
+    documents with these `event.id`s when given; the first run whose trigger fires is the alert."""
+    for period_end in sorted(period_ends(monitor, *span)):
+        result = _run(stack, monitor, period_end, ids)
         matches, buckets = _triggered(monitor, result)
         if matches:
             subject, message = _render(monitor, result, buckets)

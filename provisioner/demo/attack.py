@@ -82,12 +82,12 @@ def run(stack: Stack, replay: Replay, monitors: list[dict[str, Any]]) -> dict[st
     send = _send_guardduty if replay.source == "guardduty" else _send_cloudtrail
     ids = send(stack, replay.records)
     indexed = wait_indexed(stack, replay.source, ids, INDEX_TIMEOUT)
-    first_ms, last_ms = _span(replay)
+    span = _span(replay)
     fired = []
     for monitor in monitors:
         if monitor["inputs"][0]["search"]["indices"] != [f"{stack.index_prefix}-{replay.source}-*"]:
             continue
-        alert = alerts.evaluate(stack, monitor, first_ms, last_ms)
+        alert = alerts.evaluate(stack, monitor, span, ids)
         if alert is not None:
             fired.append({"monitor": alert.monitor, "severity": alert.severity, "matches": alert.matches,
                           "message_id": alerts.publish(stack, alert)})  # fmt: skip

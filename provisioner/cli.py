@@ -16,6 +16,7 @@ import typer.core
 
 from provisioner.commands import (
     comment,
+    demo,
     emulator,
     findings,
     fleet,
@@ -67,6 +68,7 @@ app.add_typer(opensearch.app, name="opensearch")
 app.add_typer(rules.app, name="rules")
 app.add_typer(emulator.app, name="emulator")
 app.add_typer(fleet.app, name="fleet")
+app.add_typer(demo.app, name="demo")
 app.command("respond")(respond.respond)
 app.command("comment")(comment.comment)
 

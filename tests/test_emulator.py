@@ -133,11 +133,7 @@ def test_local_deploys_the_same_components_as_dev() -> None:
         for key in set(c.inputs) | set(local.components[n].inputs)
         if c.inputs.get(key) != local.components[n].inputs.get(key)
     }
-    assert changed == {
-        "guardduty.trusted_ip_list_file",
-        "guardduty.threat_ip_list_files",
-        "opensearch.configure_domain",
-    }
+    assert changed == {"guardduty.trusted_ip_list_file", "guardduty.threat_ip_list_files"}
     assert local.account_ids == ["123456789012"]
 
 

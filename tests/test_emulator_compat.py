@@ -295,3 +295,209 @@ def test_stepfunctions_list_state_machine_versions_missing(client: Any) -> None:
     published = sfn.create_state_machine(name="pub", definition=definition, roleArn=role, publish=True)
     listed = sfn.list_state_machine_versions(stateMachineArn=published["stateMachineArn"])["stateMachineVersions"]
     assert [v["stateMachineVersionArn"] for v in listed] == [published["stateMachineVersionArn"]]
+
+
+# --- Lambda functions run from their own zip (compat.lambdas) and domains with a data plane (opensearch_data)
+
+_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+
+
+def _role(client: Any) -> str:
+    iam = client("iam")
+    try:
+        return str(iam.get_role(RoleName="fn")["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        return str(iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(_TRUST))["Role"]["Arn"])
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+_PROBE = """
+import json, logging, os, time
+import provisioner
+log = logging.getLogger()
+log.setLevel(logging.INFO)
+
+def handler(event, context):
+    log.info("got %s", json.dumps(event, sort_keys=True))
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    return {"arn": context.invoked_function_arn, "remaining": context.get_remaining_time_in_millis(),
+            "mode": os.environ.get("MODE"), "endpoint": os.environ.get("AWS_ENDPOINT_URL"),
+            "code_from": provisioner.__file__}
+"""
+
+
+def _function(client: Any, name: str, code: bytes, handler: str, env: dict[str, str] | None = None) -> str:
+    fn = client("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=_role(client), Handler=handler, Code={"ZipFile": code},
+        Timeout=2, Environment={"Variables": env or {}},
+    )  # fmt: skip
+    return str(fn["FunctionArn"])
+
+
+def _probe(client: Any, name: str) -> str:
+    code = _zip({"provisioner/__init__.py": "", "provisioner/probe.py": _PROBE})
+    return _function(client, name, code, "provisioner.probe.handler", {"MODE": "probe"})
+
+
+def _invoke(client: Any, name: str, event: dict[str, Any]) -> dict[str, Any]:
+    reply = client("lambda").invoke(FunctionName=name, Payload=json.dumps(event).encode(), LogType="Tail")
+    import base64
+
+    return {
+        **reply,
+        "Payload": json.loads(reply["Payload"].read()),
+        "Log": base64.b64decode(reply["LogResult"]).decode(),
+    }
+
+
+def _log_lines(client: Any, group: str, wanted: str, timeout: float = 30.0) -> list[str]:
+    import time
+
+    logs, deadline = client("logs"), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            lines = [e["message"] for e in logs.filter_log_events(logGroupName=group)["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            lines = []
+        if any(wanted in line for line in lines):
+            return lines
+        time.sleep(0.3)
+    raise AssertionError(f"{wanted!r} never logged in {group}")
+
+
+def test_lambda_invoke_needs_docker(client: Any, endpoint: str) -> None:
+    arn = _probe(client, "probe")
+    ok = _invoke(client, "probe", {"hello": "world"})
+    assert "FunctionError" not in ok
+    payload = ok["Payload"]
+    assert (payload["arn"], payload["mode"], payload["endpoint"]) == (arn, "probe", endpoint)
+    assert 0 < payload["remaining"] <= 2000
+    assert "provision-lambda" in payload["code_from"]  # the deployed zip, not the installed package
+    assert 'got {"hello": "world"}' in ok["Log"] and "REPORT RequestId:" in ok["Log"]
+    failed = _invoke(client, "probe", {"fail": True})
+    assert failed["FunctionError"] == "Unhandled"
+    assert (failed["Payload"]["errorType"], failed["Payload"]["errorMessage"]) == ("ValueError", "asked to fail")
+    timed_out = _invoke(client, "probe", {"sleep": 5})
+    assert timed_out["FunctionError"] == "Unhandled"
+    assert "Task timed out after 2.00 seconds" in timed_out["Payload"]["errorMessage"]
+    assert any("asked to fail" in line for line in _log_lines(client, "/aws/lambda/probe", "Task timed out"))
+
+
+def test_lambda_invoke_runs_the_findings_importer_from_its_package(client: Any) -> None:
+    from provisioner.package import LAMBDA_FUNCTIONS, build_zip_bytes
+
+    s3 = client("s3")
+    _bucket(s3, "reports")
+    key = "zap/org/app/main/42/report.json"
+    s3.put_object(
+        Bucket="reports", Key=key, Body=(Path(__file__).parent / "data/zap/report_json-2.8.0.json").read_bytes()
+    )
+    client("securityhub").enable_security_hub(EnableDefaultStandards=False)
+    _function(client, "importer", build_zip_bytes(), LAMBDA_FUNCTIONS["findings_importer"])
+    client("lambda").update_function_configuration(FunctionName="importer", Timeout=60)
+    reply = _invoke(client, "importer", {"Records": [{"s3": {"bucket": {"name": "reports"}, "object": {"key": key}}}]})
+    assert "FunctionError" not in reply, reply["Payload"]
+    findings = client("securityhub").get_findings()["Findings"]
+    assert findings and {f["ProductFields"].get("provision/tool") for f in findings} <= {"zap", None}
+    assert len(findings) == reply["Payload"]["results"][0]["imported"]
+
+
+def test_events_lambda_and_sns_targets_unsupported(client: Any) -> None:
+    arn = _probe(client, "on-event")
+    sqs, sns, events = client("sqs"), client("sns"), client("events")
+    topic = sns.create_topic(Name="high")["TopicArn"]
+    queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    events.put_rule(Name="gd", EventPattern=json.dumps({"source": ["aws.guardduty"]}))
+    events.put_targets(Rule="gd", Targets=[{"Id": "fn", "Arn": arn}, {"Id": "topic", "Arn": topic}])
+    detail = {"Source": "aws.guardduty", "DetailType": "GuardDuty Finding", "Detail": '{"severity": 8}'}
+    events.put_events(Entries=[detail])
+    lines = _log_lines(client, "/aws/lambda/on-event", '"detail": {"severity": 8}')
+    assert any('"detail-type": "GuardDuty Finding"' in line for line in lines)
+    message = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"][0]["Body"]
+    assert json.loads(message)["detail"] == {"severity": 8}
+
+
+def test_log_subscription_reaches_the_function(client: Any) -> None:
+    arn = _probe(client, "on-logs")
+    logs = client("logs")
+    logs.create_log_group(logGroupName="trail")
+    logs.create_log_stream(logGroupName="trail", logStreamName="s")
+    logs.put_subscription_filter(logGroupName="trail", filterName="all", filterPattern="", destinationArn=arn)
+    logs.put_log_events(logGroupName="trail", logStreamName="s", logEvents=[{"timestamp": 1, "message": "x"}])
+    assert _log_lines(client, "/aws/lambda/on-logs", '"awslogs": {"data": ')
+
+
+def test_opensearch_domain_has_no_data_plane(client: Any) -> None:
+    import time
+    import urllib.request
+
+    from provisioner.package import LAMBDA_FUNCTIONS, build_zip_bytes
+
+    domain = client("opensearch").create_domain(DomainName="logs")["DomainStatus"]
+    address = domain.get("Endpoint") or domain["Endpoints"]["vpc"]
+    assert address.startswith("127.0.0.1:")
+    assert client("opensearch").describe_domain(DomainName="logs")["DomainStatus"]["Endpoint"] == address
+    env = {"OPENSEARCH_ENDPOINT": f"https://{address}", "INDEX_PREFIX": "logs"}
+    _function(client, "gd-normalizer", build_zip_bytes(), LAMBDA_FUNCTIONS["guardduty_normalizer"], env)
+    finding = json.loads((Path(__file__).parent / "data/guardduty/test-guard_duty.log").read_text().splitlines()[0])
+    reply = _invoke(client, "gd-normalizer", finding)
+    assert "FunctionError" not in reply, reply["Payload"]
+    assert reply["Payload"]["indexed"] == 1
+    time.sleep(1.1)  # osmem's refresh interval
+    with urllib.request.urlopen(f"http://{address}/logs-guardduty-*/_search", timeout=10) as answer:
+        assert json.load(answer)["hits"]["total"]["value"] == 1
+
+
+def test_configurator_applies_what_the_data_plane_supports(client: Any) -> None:
+    from provisioner.opensearch.content import Settings, build
+    from provisioner.package import LAMBDA_FUNCTIONS, build_zip_bytes
+
+    domain = client("opensearch").create_domain(DomainName="configured")["DomainStatus"]
+    address = domain.get("Endpoint") or domain["Endpoints"]["vpc"]
+    _function(client, "configurator", build_zip_bytes(), LAMBDA_FUNCTIONS["opensearch_configurator"])
+    client("lambda").update_function_configuration(FunctionName="configurator", Timeout=120)
+    settings = Settings(
+        analyst_role_arns=(), retention={"cloudtrail": (30, 365), "guardduty": (30, 365), "waf": (7, 90)}
+    )
+    content = build(settings, Path(__file__).resolve().parents[1])
+    kinds = {obj["kind"] for obj in content["objects"]}
+    event = {"mode": "apply", "endpoint": f"https://{address}", "admin_role_arn": _role(client),
+             "bindings": {name: _role(client) for name in ("admin_role_arn", "alerts_publish_role_arn")}
+             | {"ingest_role_arns": [_role(client)], "alerts_topic_arn": "arn:aws:sns:eu-west-1:123456789012:t"},
+             "content": json.dumps(content)}  # fmt: skip
+    first = _invoke(client, "configurator", event)
+    assert "FunctionError" not in first, first["Payload"]
+    templates = sum(1 for obj in content["objects"] if obj["kind"] == "index_template")
+    assert first["Payload"]["counts"]["created"] == templates
+    assert set(first["Payload"]["skipped"]) == kinds - {"index_template"}
+    assert "skipped, no such API on this engine:" in first["Log"]
+    second = _invoke(client, "configurator", event)["Payload"]
+    assert second["counts"].get("unchanged") == templates and "created" not in second["counts"]
+
+
+def test_s3_notification_key_encodes_slashes(client: Any) -> None:
+    arn = _probe(client, "on-object")
+    s3 = client("s3")
+    _bucket(s3, "notified")
+    notify = {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
+    s3.put_bucket_notification_configuration(
+        Bucket="notified", NotificationConfiguration={"LambdaFunctionConfigurations": [notify]}
+    )
+    s3.put_object(Bucket="notified", Key="zap/org/app/main/7/a report.json", Body=b"{}")
+    assert _log_lines(client, "/aws/lambda/on-object", '"key": "zap/org/app/main/7/a+report.json"')

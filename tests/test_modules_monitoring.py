@@ -263,9 +263,13 @@ def test_lambda_function_hardening() -> None:
     # Every function has environment variables (LOG_LEVEL at least), always encrypted with the stack key.
     assert fn["kms_key_arn"] == "${var.kms_key_arn}"
     assert block(fn, "environment")["variables"] == "${local.environment}"
-    assert module("lambda_function")["locals"]["environment"] == (
-        "${merge({LOG_LEVEL = var.log_level}, var.environment_variables)}"
+    locals_ = module("lambda_function")["locals"]
+    assert locals_["environment"] == (
+        "${merge({LOG_LEVEL = var.log_level}, local.index_environment, var.environment_variables)}"
     )
+    # A normaliser's endpoint and index prefix reach its environment (the handlers read both).
+    assert "OPENSEARCH_ENDPOINT = var.opensearch_index.endpoint" in locals_["index_environment"]
+    assert "INDEX_PREFIX = var.opensearch_index.index_prefix" in locals_["index_environment"]
     assert fn["reserved_concurrent_executions"] == "${var.reserved_concurrency}"
     assert block(fn, "tracing_config")["mode"] == "Active"
     assert block(fn, "dead_letter_config")["target_arn"] == "${aws_sqs_queue.dlq.arn}"

@@ -11,7 +11,12 @@ locals {
   ec2_arn    = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
   # Every function carries LOG_LEVEL, so every function has environment variables encrypted with the stack key
   # (Lambda stores no key for a function without variables: a perpetual diff, and a plan Checkov misreads).
-  environment  = merge({ LOG_LEVEL = var.log_level }, var.environment_variables)
+  # A normaliser also gets where it indexes (opensearch_index), as that variable's description promises.
+  index_environment = var.opensearch_index == null ? {} : {
+    OPENSEARCH_ENDPOINT = var.opensearch_index.endpoint
+    INDEX_PREFIX        = var.opensearch_index.index_prefix
+  }
+  environment  = merge({ LOG_LEVEL = var.log_level }, local.index_environment, var.environment_variables)
   egress_cidrs = toset(concat(var.egress_cidr_blocks, var.https_egress_to_internet ? ["0.0.0.0/0"] : []))
 }
 

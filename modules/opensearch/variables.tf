@@ -253,7 +253,7 @@ variable "index_retention" {
 }
 
 variable "configure_domain" {
-  description = "Invoke the configurator Lambda during apply. Set false only where Lambdas cannot run (the moto emulator): the content is then not applied."
+  description = "Invoke the configurator Lambda during apply. Set false only where Lambdas cannot run: the content is then not applied."
   type        = bool
   default     = true
 }

@@ -14,6 +14,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # AWS-managed policy ARNs (e.g. service-role policies) must resolve, as on AWS.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    # Where the functions the emulator runs send their AWS calls (compat.lambdas).
+    os.environ["PROVISION_EMULATOR_ENDPOINT"] = f"http://{args.host}:{args.port}"
     from moto import server
 
     from provisioner.emulator.compat import apply_all

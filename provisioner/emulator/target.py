@@ -124,16 +124,38 @@ def _bootstrap_backend(spec: EnvironmentSpec) -> None:
     bootstrap(spec.backend_bucket(), table, spec.region, tags, kms_key=spec.backend.kms_key_alias)
 
 
+def configurator_skipped(spec: EnvironmentSpec) -> str | None:
+    """What the OpenSearch configurator did not apply because the emulator's engine has no such API (its last
+    run's log line), or None when it skipped nothing or did not run."""
+    from provisioner.aws import client
+    from provisioner.functions.opensearch_config.handler import SKIPPED_MARKER
+
+    logs = client("logs", spec.region)
+    group = f"/aws/lambda/{spec.name_prefix}-os-configurator"
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        events = logs.filter_log_events(logGroupName=group, filterPattern=f'"{SKIPPED_MARKER}"')["events"]
+    except (BotoCoreError, ClientError):  # no configurator (a stand-in), or the log is unreadable: say nothing
+        return None
+    if not events:
+        return None
+    return str(events[-1]["message"]).split(SKIPPED_MARKER, 1)[1].strip()
+
+
 def next_steps(spec: EnvironmentSpec) -> str:
     """What `up` on the emulator created and what to try next (printed after the apply)."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     env = f"--env {spec.name}" + (f" --name {spec.instance}" if spec.instance else "")
-    return "\n".join(
-        [
-            f"The {spec.workspace} stack is up on the embedded emulator ({endpoint}); state in its S3 bucket.",
-            "Next:",
-            f"  provision drift {env}            # no drift right after up; change something and see it reported",
-            f"  aws --endpoint-url {endpoint} s3 ls   # any AWS CLI/SDK call works (credentials: testing/testing)",
-            f"  provision down {env} --yes       # destroy it all (then `provision emulator stop`)",
-        ]
-    )
+    skipped = configurator_skipped(spec)
+    lines = [f"The {spec.workspace} stack is up on the embedded emulator ({endpoint}); state in its S3 bucket."]
+    if skipped:
+        lines.append(f"OpenSearch content not applied (the emulator's engine has no such API), per kind: {skipped}")
+    lines += [
+        "Next:",
+        f"  provision demo attack {env}      # replay an attack: Lambdas -> OpenSearch -> monitor -> SNS alert",
+        f"  provision drift {env}            # no drift right after up; change something and see it reported",
+        f"  aws --endpoint-url {endpoint} s3 ls   # any AWS CLI/SDK call works (credentials: testing/testing)",
+        f"  provision down {env} --yes       # destroy it all (then `provision emulator stop`)",
+    ]
+    return "\n".join(lines)

@@ -20,6 +20,10 @@ log = logging.getLogger()
 log.setLevel(log_level())
 
 
+# Starts the log line naming, per kind, what the engine had no API for (`provision up` on local shows it).
+SKIPPED_MARKER = "skipped, no such API on this engine:"
+
+
 class ConfigurationError(RuntimeError):
     """The event is unusable or OpenSearch refused part of the content."""
 
@@ -65,4 +69,6 @@ def run(client: Client, event: dict[str, Any]) -> dict[str, Any]:
         raise ConfigurationError(str(exc)) from None
     result = report.as_dict()
     log.info(json.dumps(result["counts"]))
+    if result["skipped"]:
+        log.warning("%s %s", SKIPPED_MARKER, json.dumps(result["skipped"], sort_keys=True))
     return result

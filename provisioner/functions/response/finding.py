@@ -16,7 +16,7 @@ from provisioner.functions.common import as_dict
 INSTANCE_ID_RE = re.compile(r"^i-[0-9a-f]{8,17}$")
 ACCESS_KEY_RE = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,124}$")
 FINDING_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,300}$")
-_TYPE_RE = re.compile(r"^[A-Za-z]+:[A-Za-z0-9]+/[\w.!:-]+$")
+_TYPE_RE = re.compile(r"^[A-Za-z]+:[A-Za-z0-9]+/[\w.!:&-]+$")  # `&`: real types such as Backdoor:EC2/C&CActivity.B!DNS
 
 
 class MalformedFinding(ValueError):

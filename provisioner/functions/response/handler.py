@@ -82,6 +82,9 @@ def respond(event: Any, settings: Settings, clients: Clients, now: datetime) -> 
     return execute(decision, clients, ctx, settings.topic_arn)
 
 
+DECISION_MARKER = "guardduty response:"
+
+
 def _account_of(context: Any) -> str:
     """The function's own account, from its ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME); '' if unknown,
     and then no finding is ours to act on."""
@@ -107,7 +110,10 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
             removed = sweep_expired(clients.wafv2, arn, now) if arn else []
             log.info("swept expired WAF blocks: %s", removed)
             return {"swept": removed}
-        return respond(event, settings, clients, now).as_dict()
+        report = respond(event, settings, clients, now).as_dict()
+        # One line per finding with the decision: the record of what was (or, in dry run, would be) done.
+        log.info("%s %s", DECISION_MARKER, json.dumps(report, default=str, sort_keys=True))
+        return report
     except Exception as exc:
         log.exception("guardduty response failed before acting")
         return _last_resort(event, region, f"internal error before any action: {type(exc).__name__}: {exc}")

@@ -27,7 +27,9 @@ import pytest
 from provisioner.demo.techniques import Target, cloudtrail_records, guardduty_event, load
 from provisioner.emulator import launcher
 from provisioner.emulator.target import emulator_env
-from provisioner.project import Project
+from provisioner.project import Project, WorkspaceRef
+
+pytestmark = pytest.mark.slow  # a real emulator with Lambdas, a data plane and Security Hub
 
 REPO = Path(__file__).resolve().parents[1]
 REGION = "eu-west-1"
@@ -101,7 +103,7 @@ def _configure(project: Project, role: str, endpoint: str) -> None:
     from provisioner.package import LAMBDA_FUNCTIONS
     from provisioner.workspace import load_spec
 
-    content = content_for(project, load_spec(project, "local"))
+    content = content_for(project, load_spec(project, WorkspaceRef.parse("local")))
     _function(role, f"{PREFIX}-os-configurator", LAMBDA_FUNCTIONS["opensearch_configurator"], {})
     bindings = {"admin_role_arn": role, "alerts_publish_role_arn": role, "ingest_role_arns": [role],
                 "alerts_topic_arn": f"arn:aws:sns:{REGION}:123456789012:{PREFIX}-security-alerts"}  # fmt: skip
@@ -206,7 +208,7 @@ def test_up_on_local_names_what_the_configurator_skipped(local_stack: Path) -> N
     from provisioner.workspace import load_spec
 
     reset_sessions()
-    text = next_steps(load_spec(Project(local_stack), "local"))
+    text = next_steps(load_spec(Project(local_stack), WorkspaceRef.parse("local")))
     (line,) = [t for t in text.splitlines() if t.startswith("OpenSearch content not applied")]
     skipped = json.loads(line.split("per kind: ", 1)[1])
     assert set(skipped) == {"security_role", "security_role_mapping", "ism_policy", "notification_channel",

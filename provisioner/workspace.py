@@ -18,6 +18,7 @@ from provisioner.project import Project, validate_instance_name
 from provisioner.ui import UI
 
 if TYPE_CHECKING:
+    from provisioner.emulator.target import Target
     from provisioner.instances import Instance
     from provisioner.render import RenderResult
     from provisioner.spec import EnvironmentSpec
@@ -58,6 +59,7 @@ class Workspace:
     plugin_dir: Path | None = None
     _rendered: RenderResult | None = field(default=None, init=False, repr=False)
     _terraform: Terraform | None = field(default=None, init=False, repr=False)
+    _target: Target | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.plugin_dir is not None:
@@ -102,21 +104,30 @@ class Workspace:
 
     # -- shared steps ---------------------------------------------------------------------------------------
 
+    def activate(self) -> Target:
+        """Point this process at the environment's target (for `target: emulator`: start or reuse the emulator,
+        its endpoint, credentials and provider dir), once. `terraform` calls it before it builds anything, so no
+        Terraform of this workspace can exist without its target."""
+        if self._target is None:
+            from provisioner.emulator.target import activate
+
+            self._target = activate(self.project, self.spec)
+        return self._target
+
     def preflight(self) -> None:
         """Terraform is usable and the credentials belong to one of the spec's accounts: before anything
         touches AWS or Terraform."""
         from provisioner.aws.identity import require_account
-        from provisioner.emulator.target import activate
-        from provisioner.terraform import find_terraform
 
         self.ui.step("Preflight: terraform and AWS identity")
-        target = activate(self.project, self.spec)
+        target = self.activate()
         if target.emulator:
             where = target.plugin_dir or "the registry"
             self.ui.info(f"  target: the embedded emulator at {target.endpoint} (provider: {where})")
-        binary = find_terraform()
+        binary = self.terraform.binary
         identity = require_account(self.spec.region, self.spec.account_ids, self.spec_file)
-        self.ui.info(f"  terraform {binary.version_text}; AWS account {identity.account} ({identity.arn})")
+        self.ui.info(f"  terraform {binary.version_text} ({binary.path})")
+        self.ui.info(f"  AWS account {identity.account} ({identity.arn})")
 
     def render(self) -> RenderResult:
         if self._rendered is None:
@@ -127,24 +138,26 @@ class Workspace:
 
     @property
     def terraform(self) -> Terraform:
-        """The one `Terraform` of this work dir."""
+        """The one `Terraform` of this work dir, built only after the target is active."""
         if self._terraform is None:
             from provisioner.terraform import Terraform
 
-            # The emulator target (preflight) names the provider it found in PROVISION_PLUGIN_DIR.
+            target = self.activate()
             found = os.environ.get("PROVISION_PLUGIN_DIR")
-            plugin_dir = self.plugin_dir or (Path(found).resolve() if found else None)
+            plugin_dir = self.plugin_dir or target.plugin_dir or (Path(found).resolve() if found else None)
             self._terraform = Terraform(self.work_dir, plugin_dir=plugin_dir)
         return self._terraform
 
     def validate(self) -> None:
+        from provisioner.terraform import Terraform
         from provisioner.validate import validate_tree
 
         self.ui.step("Validating (HCL parse, terraform fmt, AWS provider schema)")
         rendered = self.render()
         root = self.project.root
         problems = [str(d) for d in validate_tree(rendered.work_dir, self.project.modules_dir, relative_to=root)]
-        tf = self.terraform
+        # `terraform fmt` reads files only: `provision validate` stays offline (no emulator started for it).
+        tf = self._terraform or Terraform(self.work_dir)
         for path in (rendered.work_dir, self.project.modules_dir):
             for unformatted in tf.fmt_check([path]):
                 where = Path(unformatted)
@@ -159,8 +172,15 @@ class Workspace:
     def init(self) -> None:
         self.ui.step("terraform init")
         self.render()
+        tf = self.terraform
+        other = tf.initialised_by_other()
+        if other is not None:
+            self.ui.info(
+                f"  {other} initialised this work dir, this run uses terraform {tf.binary.version_text} "
+                f"({tf.binary.path}): re-initialising it (-reconfigure; the state stays where it is)"
+            )
         try:
-            self.terraform.init(on_event=lambda event: None)
+            tf.init(reconfigure=other is not None, on_event=lambda event: None)
         except TerraformError as exc:
             text = " ".join([exc.message, *exc.diagnostics])
             if "Failed to query available provider packages" in text or "Failed to install provider" in text:

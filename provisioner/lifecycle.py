@@ -81,7 +81,7 @@ def _judge_config(pending: PendingScan, ui: UI) -> None:
     shown = pending.collected
     report = pending.result()
     if not shown:
-        ui.info(report.to_text())
+        ui.info(report.to_text(brief=not ui.verbose))
     _refuse_on_scan(report, "configuration")
 
 
@@ -127,7 +127,7 @@ def _plan_and_scan(ws: Workspace, *, report_dir: Path | None) -> ScannedPlan:
         _judge_config(config_scan, ui)
         ui.step("Checkov: scanning the plan")
         reports.append(plan_scan.result(config=reports[0]))
-        ui.info(reports[1].to_text())
+        ui.info(reports[1].to_text(brief=not ui.verbose))
         _refuse_on_scan(reports[1], "plan")
         summary = Plan.from_json(plan_data).summary()
         ui.step("Plan summary")

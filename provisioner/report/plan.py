@@ -87,7 +87,11 @@ def summary_brief(summary: PlanSummary, color: bool = False) -> str:
     from provisioner.plan import ACTIONS
 
     lines = [headline(summary)]
-    for module, actions in sorted(_by_module(summary.changes).items()):
+    groups = _by_module(rc for rc in summary.changes if rc.action != "read")
+    reads = _by_module(rc for rc in summary.changes if rc.action == "read")
+    if reads:  # data sources only read: one line for all modules
+        groups["data sources of all modules"] = {"read": sum((g["read"] for g in reads.values()), Counter())}
+    for module, actions in sorted(groups.items(), key=lambda item: (item[0].startswith("data "), item[0])):
         for action in ACTIONS:
             types = actions.get(action)
             if not types:

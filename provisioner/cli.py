@@ -88,6 +88,9 @@ PluginDirOpt = Annotated[
         help="Offline provider directory for `terraform init -plugin-dir` (also PROVISION_PLUGIN_DIR).",
     ),
 ]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Plan summaries with every changed attribute (default: counts).")
+]
 AutoApproveOpt = Annotated[bool, typer.Option("--auto-approve", help="Do not ask before applying.")]
 SweepOpt = Annotated[
     bool, typer.Option("--sweep", help="Also delete left-over S3 buckets and log groups carrying the env's tags.")
@@ -138,18 +141,23 @@ def _project() -> Project:
     return project_of()
 
 
-def _ui(no_color: bool = False) -> UI:
+def _ui(no_color: bool = False, verbose: bool = False) -> UI:
     from provisioner.ui import UI
 
-    return UI.create(no_color=no_color)
+    return UI.create(no_color=no_color, verbose=verbose)
 
 
 def _workspace(
-    env: str, name: str | None = None, *, plugin_dir: Path | None = None, no_color: bool = False
+    env: str,
+    name: str | None = None,
+    *,
+    plugin_dir: Path | None = None,
+    no_color: bool = False,
+    verbose: bool = False,
 ) -> Workspace:
     from provisioner.workspace import Workspace
 
-    return Workspace.open(_project(), env, instance=name, ui=_ui(no_color), plugin_dir=plugin_dir)
+    return Workspace.open(_project(), env, instance=name, ui=_ui(no_color, verbose), plugin_dir=plugin_dir)
 
 
 # == environments ==
@@ -213,11 +221,13 @@ def plan(
     no_color: NoColorOpt = False,
     report_dir: ReportDirOpt = None,
     plugin_dir: PluginDirOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Preflight, render, validate, scan, plan and scan the plan; keep the plan file for `provision apply`."""
     from provisioner import lifecycle
 
-    lifecycle.plan_environment(_workspace(env, name, plugin_dir=plugin_dir, no_color=no_color), report_dir=report_dir)
+    ws = _workspace(env, name, plugin_dir=plugin_dir, no_color=no_color, verbose=verbose)
+    lifecycle.plan_environment(ws, report_dir=report_dir)
 
 
 @app.command()
@@ -244,12 +254,13 @@ def up(
     no_color: NoColorOpt = False,
     report_dir: ReportDirOpt = None,
     plugin_dir: PluginDirOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """The main job: preflight -> render -> validate -> scan -> plan -> scan plan -> confirm -> apply."""
     from provisioner import lifecycle
 
     # The template's workspace: `up` creates (or extends) the instance record itself, after the account check.
-    ws = _workspace(env, plugin_dir=plugin_dir, no_color=no_color)
+    ws = _workspace(env, plugin_dir=plugin_dir, no_color=no_color, verbose=verbose)
     lifecycle.up(ws, instance=name, ttl=ttl, auto_approve=auto_approve, report_dir=report_dir)
 
 
@@ -283,11 +294,12 @@ def down(
     sweep: SweepOpt = False,
     no_color: NoColorOpt = False,
     plugin_dir: PluginDirOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Destroy an environment: destroy-plan summary, typed confirmation, bucket emptying, destroy, sweep."""
     from provisioner import teardown
 
-    ws = _workspace(env, name, plugin_dir=plugin_dir, no_color=no_color)
+    ws = _workspace(env, name, plugin_dir=plugin_dir, no_color=no_color, verbose=verbose)
     teardown.down(ws, yes=yes, confirm_protected=confirm_protected, sweep=sweep)
 
 

@@ -126,7 +126,7 @@ def _judge_config(pending: PendingScan, ui: UI) -> None:
     shown = pending.collected
     report = pending.result()
     if not shown:
-        ui.info(report.to_text())
+        ui.info(report.to_text(brief=not ui.verbose))
     _refuse_on_scan(report, "configuration")
 
 
@@ -155,7 +155,7 @@ def _plan_and_scan(ws: Workspace, *, report_dir: Path | None) -> ScannedPlan:
     One Checkov start-up serves both scans; it begins first, so Checkov imports while provision renders and
     validates, and the configuration scan runs alongside Terraform."""
     from provisioner.plan import Plan
-    from provisioner.report.plan import summary_text, write_plan_summary
+    from provisioner.report.plan import plan_text, write_plan_summary
 
     _check_report_dir(report_dir)
     ui = ws.ui
@@ -172,11 +172,11 @@ def _plan_and_scan(ws: Workspace, *, report_dir: Path | None) -> ScannedPlan:
         _judge_config(config_scan, ui)
         ui.step("Checkov: scanning the plan")
         reports.append(plan_scan.result(config=reports[0]))
-        ui.info(reports[1].to_text())
+        ui.info(reports[1].to_text(brief=not ui.verbose))
         _refuse_on_scan(reports[1], "plan")
         summary = Plan.from_json(plan_data).summary()
         ui.step("Plan summary")
-        ui.info(summary_text(summary, color=ui.color))
+        ui.info(plan_text(summary, color=ui.color, verbose=ui.verbose))
         if report_dir is not None:
             write_plan_summary(summary, report_dir)
     finally:
@@ -241,6 +241,13 @@ def apply_saved_plan(ws: Workspace, *, auto_approve: bool = False) -> None:
     """Apply the kept plan only if it is byte-for-byte the scanned one and the config is unchanged."""
     scanned = ws.plans.load_scanned(ws.name, ws.render().config_hash, plan_command=ws.command("plan"))
     ws.preflight()
+    other = ws.terraform.initialised_by_other()
+    if other is not None:  # Terraform refuses a plan file from another version; say which and what to do
+        used = ws.terraform.binary
+        raise GateFailed(
+            f"refusing: the kept plan was made with {other}; this run uses terraform {used.version_text} ({used.path})",
+            hint=f"plan again with this terraform (`{ws.command('plan')}`), or set PROVISION_TERRAFORM={other.path}",
+        )
     if not scanned.has_changes:
         ws.ui.success(f"no changes: {ws.name} matches the configuration")
         return

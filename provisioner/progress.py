@@ -1,12 +1,15 @@
 """Live progress of an apply/destroy from Terraform's `-json` UI events.
 
 On a terminal: a rich live line (spinner, bar, done/total, current resource, elapsed). Otherwise, with
-`no_color`, or under CI: one plain line per resource event. Only Terraform's own messages and addresses are
-shown; provisioner output (`provision_progress`) and output values are never printed.
+`no_color`, or under CI: one plain line per resource event, and for a resource still in flight one line a
+minute. Only Terraform's own messages and addresses are shown; provisioner output (`provision_progress`) and
+output values are never printed. Where the provider waits a fixed time before it first checks a resource, the
+line says so, with the time left, so a bar that does not move for minutes is explained.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -18,6 +21,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, 
 from rich.progress import Progress as RichProgress
 
 _RESOURCE_EVENTS = {"apply_start", "apply_progress", "apply_complete", "apply_errored"}
+# hashicorp/aws (5.x and 6.x) creates and deletes an OpenSearch domain with `tfresource.WithDelay(10*time.Minute)`:
+# no status check before 10 minutes have passed, on the emulator too.
+FIXED_WAITS = {"aws_opensearch_domain": 600}
+WAIT_REASON = "the aws provider waits a fixed 10 minutes before it first checks an OpenSearch domain"
+PLAIN_STILL_EVERY = 60  # seconds between two plain "Still creating..." lines of one resource
 
 
 def use_plain(stream: TextIO, no_color: bool = False) -> bool:
@@ -35,6 +43,7 @@ class Progress:
         self.done: set[str] = set()
         self.active: dict[str, str] = {}  # address -> action in flight
         self.errored: list[str] = []
+        self.waits: dict[str, tuple[int, float]] = {}  # address -> (fixed wait in seconds, when it started)
         self.started = time.monotonic()
         self._rich: RichProgress | None = None
         self._task: TaskID | None = None
@@ -78,23 +87,47 @@ class Progress:
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind in _RESOURCE_EVENTS:
-            hook = event.get("hook") or {}
-            address = str((hook.get("resource") or {}).get("addr", "?"))
-            if kind == "apply_start":
-                self.done.discard(address)  # a replace starts the same address twice
-                self.active[address] = str(hook.get("action", ""))
-            elif kind == "apply_complete":
-                self.active.pop(address, None)
-                self.done.add(address)
-            elif kind == "apply_errored":
-                self.active.pop(address, None)
-                self.errored.append(address)
-            self._show(str(event.get("@message", address)), kind != "apply_progress")
+            self._resource_event(str(kind), event)
         elif kind == "diagnostic":
             diag = event.get("diagnostic") or {}
             self._show(f"{diag.get('severity', 'error')}: {diag.get('summary', '')}", True)
         elif kind == "change_summary":
             self._show(str(event.get("@message", "")), True)
+
+    def _resource_event(self, kind: str, event: dict[str, Any]) -> None:
+        hook = event.get("hook") or {}
+        resource = hook.get("resource") or {}
+        address = str(resource.get("addr", "?"))
+        message = str(event.get("@message", address))
+        if kind == "apply_start":
+            self.done.discard(address)  # a replace starts the same address twice
+            self.active[address] = action = str(hook.get("action", ""))
+            wait = FIXED_WAITS.get(str(resource.get("resource_type", "")))
+            if wait and action in ("create", "delete"):
+                self.waits[address] = (wait, time.monotonic())
+        elif kind == "apply_progress":
+            elapsed = hook.get("elapsed_seconds")
+            if self._rich is None and isinstance(elapsed, int) and elapsed % PLAIN_STILL_EVERY:
+                return  # plain output: one "Still ..." line a minute per resource is enough
+        else:
+            self.active.pop(address, None)
+            self.waits.pop(address, None)
+            if kind == "apply_complete":
+                self.done.add(address)
+            else:
+                self.errored.append(address)
+        elapsed = hook.get("elapsed_seconds")
+        waiting = self.wait_note(address, elapsed if isinstance(elapsed, int) else None)
+        self._show(f"{message} ({waiting})" if waiting else message, kind != "apply_progress")
+
+    def wait_note(self, address: str, elapsed: float | None = None) -> str | None:
+        """Why a resource in a fixed provider wait shows no change, and for how much longer (from Terraform's
+        own elapsed time when the event has it)."""
+        if address not in self.waits:
+            return None
+        wait, since = self.waits[address]
+        left = wait - (time.monotonic() - since if elapsed is None else elapsed)
+        return f"{WAIT_REASON}: {_clock(math.ceil(left))} left" if left > 0 else f"{WAIT_REASON}: checking now"
 
     def status_line(self, message: str) -> str:
         return f"[{len(self.done)}/{self.total} {_clock(self.elapsed)}] {message}"
@@ -105,7 +138,9 @@ class Progress:
             return
         if log:
             self._rich.console.print(message, markup=False, highlight=False)
-        self._refresh(self.current or "waiting")
+        current = self.current
+        note = self.wait_note(current) if current else None
+        self._refresh(f"{current} ({note})" if note else current or "waiting")
 
     def _refresh(self, description: str) -> None:
         if self._rich is not None and self._task is not None:

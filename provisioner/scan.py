@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import textwrap
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -80,7 +82,10 @@ class ScanReport:
             **({"reused": True} if self.reused else {}),
         }
 
-    def to_text(self) -> str:
+    def to_text(self, *, brief: bool = False) -> str:
+        """Verdict, every failed check with its location and guideline, then the policy's part: with `brief`
+        (what `up` and `plan` print without -v) one wrapped line each for the skips and deferred checks, whose
+        reasons are in the full form and in checkov.json."""
         deferred = f", {len(self.deferred)} unknown until apply" if self.deferred else ""
         reused = " (reused: same configuration, policy and Checkov as the stored report)" if self.reused else ""
         lines = [
@@ -98,20 +103,30 @@ class ScanReport:
         for skip in self.skipped:
             reason, count = used.get(skip.check.check_id, (skip.reason, 0))
             used[skip.check.check_id] = (reason, count + 1)
-        for check_id, (reason, count) in sorted(used.items()):
-            lines.append(f"  skipped {check_id} on {count} resource(s): {reason}")
-        counts: dict[str, int] = {}
-        for check in self.deferred:
-            counts[check.check_id] = counts.get(check.check_id, 0) + 1
-        for check_id, count in sorted(counts.items()):
-            lines.append(
-                f"  unknown until apply: {check_id} on {count} resource(s), judged by the configuration scan (passed)"
-            )
+        counts = Counter(check.check_id for check in self.deferred)
+        if brief:
+            lines += _wrapped("skipped by policy (reasons: -v or checkov.json)", {k: n for k, (_, n) in used.items()})
+            lines += _wrapped("unknown until apply (the configuration scan passed them)", counts)
+        else:
+            for check_id, (reason, count) in sorted(used.items()):
+                lines.append(f"  skipped {check_id} on {count} resource(s): {reason}")
+            for check_id, count in sorted(counts.items()):
+                lines.append(
+                    f"  unknown until apply: {check_id} on {count} resource(s), judged by the configuration scan "
+                    "(passed)"
+                )
         # A skip may match only in the plan scan (values the configuration scan cannot resolve).
         where = " here (the plan scan may still use it)" if self.target == "config" else ""
         for check_id in self.unused_skips:
             lines.append(f"  note: policy skip {check_id} matched nothing{where} (remove it?)")
         return "\n".join(lines)
+
+
+def _wrapped(label: str, counts: Mapping[str, int]) -> list[str]:
+    if not counts:
+        return []
+    text = f"{label}: " + ", ".join(f"{check_id} x{n}" for check_id, n in sorted(counts.items()))
+    return textwrap.wrap(text, 116, initial_indent="  ", subsequent_indent="    ")
 
 
 def _check_from(raw: dict[str, Any], base: Path) -> CheckResult:

@@ -57,9 +57,10 @@ def down(ws: Workspace, *, yes: bool = False, confirm_protected: str | None = No
     """Destroy one environment (or instance); raises GateFailed when refused, Interrupted on Ctrl-C."""
     from provisioner.plan import Plan
 
-    spec, ui, tf = ws.spec, ws.ui, ws.terraform
+    spec, ui = ws.spec, ws.ui
     _protection_gate(ws, confirm_protected)
     ws.preflight()
+    tf = ws.terraform
     ui.step(f"Rendering {ws.name}")
     ws.init()
     result = DownResult(ws.name)
@@ -69,10 +70,10 @@ def down(ws: Workspace, *, yes: bool = False, confirm_protected: str | None = No
         plan = Plan.from_json(tf.show_json(plan_file))
         summary = plan.summary()
         if summary.total:
-            from provisioner.report.plan import summary_text
+            from provisioner.report.plan import plan_text
 
             ui.step("Destroy plan summary")
-            ui.info(summary_text(summary, color=ui.color))
+            ui.info(plan_text(summary, color=ui.color, verbose=ui.verbose))
             _confirm(spec, summary.total, yes=yes or confirm_protected is not None, ui=ui)
             result.buckets = _empty_owned_buckets(spec, plan, ui)
             _destroy(ws, plan_file, summary.total)

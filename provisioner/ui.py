@@ -49,13 +49,14 @@ class UI:
     err: TextIO = field(default_factory=lambda: sys.stderr)
     color: bool = False
     interactive: bool = False
+    verbose: bool = False  # -v: plan summaries with every changed attribute
 
     @classmethod
-    def create(cls, *, no_color: bool = False) -> UI:
+    def create(cls, *, no_color: bool = False, verbose: bool = False) -> UI:
         tty = sys.stdout.isatty()
         ci = bool(os.environ.get("CI"))
         color = tty and not no_color and not ci and "NO_COLOR" not in os.environ
-        return cls(color=color, interactive=sys.stdin.isatty() and not ci)
+        return cls(color=color, interactive=sys.stdin.isatty() and not ci, verbose=verbose)
 
     @property
     def plain(self) -> bool:

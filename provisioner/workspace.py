@@ -19,6 +19,7 @@ from provisioner.project import Project, WorkspaceRef, validate_instance_name
 from provisioner.ui import UI
 
 if TYPE_CHECKING:
+    from provisioner.emulator.target import Target
     from provisioner.instances import Instance
     from provisioner.render import RenderResult
     from provisioner.scan import ScanSession
@@ -97,6 +98,7 @@ class Workspace:
     tools: Tools = field(default_factory=Tools)
     _rendered: RenderResult | None = field(default=None, init=False, repr=False)
     _terraform: Terraform | None = field(default=None, init=False, repr=False)
+    _target: Target | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.plugin_dir is not None:
@@ -140,20 +142,30 @@ class Workspace:
 
     # -- shared steps ---------------------------------------------------------------------------------------
 
+    def activate(self) -> Target:
+        """Point this process at the environment's target (for `target: emulator`: start or reuse the emulator,
+        its endpoint, credentials and provider dir), once. `terraform` calls it before it builds anything, so no
+        Terraform of this workspace can exist without its target."""
+        if self._target is None:
+            from provisioner.emulator.target import activate
+
+            self._target = activate(self.project, self.spec)
+        return self._target
+
     def preflight(self) -> None:
         """Terraform is usable and the credentials belong to one of the spec's accounts: before anything
         touches AWS or Terraform."""
         from provisioner.aws.identity import require_account
-        from provisioner.emulator.target import activate
 
         self.ui.step("Preflight: terraform and AWS identity")
-        target = activate(self.project, self.spec)
+        target = self.activate()
         if target.emulator:
             where = target.plugin_dir or "the registry"
             self.ui.info(f"  target: the embedded emulator at {target.endpoint} (provider: {where})")
         version = self.tools.terraform_version()
         identity = require_account(self.spec.region, self.spec.account_ids, self.spec_file)
-        self.ui.info(f"  {version}; AWS account {identity.account} ({identity.arn})")
+        self.ui.info(f"  {version}")
+        self.ui.info(f"  AWS account {identity.account} ({identity.arn})")
 
     def render(self) -> RenderResult:
         if self._rendered is None:
@@ -164,11 +176,11 @@ class Workspace:
 
     @property
     def terraform(self) -> Terraform:
-        """The one `Terraform` of this work dir."""
+        """The one `Terraform` of this work dir, built only after the target is active."""
         if self._terraform is None:
-            # The emulator target (preflight) names the provider it found in PROVISION_PLUGIN_DIR.
+            target = self.activate()
             found = os.environ.get("PROVISION_PLUGIN_DIR")
-            plugin_dir = self.plugin_dir or (Path(found).resolve() if found else None)
+            plugin_dir = self.plugin_dir or target.plugin_dir or (Path(found).resolve() if found else None)
             self._terraform = self.tools.terraform(self.work_dir, plugin_dir)
         return self._terraform
 
@@ -177,13 +189,15 @@ class Workspace:
         return self.tools.scan_session(self.spec.checkov, self.project.root)
 
     def validate(self) -> None:
+        from provisioner.terraform import Terraform
         from provisioner.validate import validate_tree
 
         self.ui.step("Validating (HCL parse, terraform fmt, AWS provider schema)")
         rendered = self.render()
         root = self.project.root
         problems = [str(d) for d in validate_tree(rendered.work_dir, self.project.modules_dir, relative_to=root)]
-        tf = self.terraform
+        # `terraform fmt` reads files only: `provision validate` stays offline (no emulator started for it).
+        tf = self._terraform or Terraform(self.work_dir)
         for path in (rendered.work_dir, self.project.modules_dir):
             for unformatted in tf.fmt_check([path]):
                 where = Path(unformatted)
@@ -201,8 +215,18 @@ class Workspace:
         from provisioner.aws.backend import init_settings
 
         tf = self.terraform
+        other = tf.initialised_by_other()
+        if other is not None:
+            self.ui.info(
+                f"  {other} initialised this work dir, this run uses terraform {tf.binary.version_text} "
+                f"({tf.binary.path}): re-initialising it (-reconfigure; the state stays where it is)"
+            )
         try:
-            tf.init(backend_config=init_settings(self.spec, tf.binary.version), on_event=lambda event: None)
+            tf.init(
+                backend_config=init_settings(self.spec, tf.binary.version),
+                reconfigure=other is not None,
+                on_event=lambda event: None,
+            )
         except TerraformError as exc:
             text = " ".join([exc.message, *exc.diagnostics])
             if "Failed to query available provider packages" in text or "Failed to install provider" in text:

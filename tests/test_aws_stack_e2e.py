@@ -2,8 +2,9 @@
 95% of what the plan (the same components as `dev`) holds.
 
 Slow: the aws provider waits a fixed 10 minutes before it first polls an OpenSearch domain, on create and on
-delete. This test is create-only (~13 minutes): `down` of the same stack is covered by the default lane
-(tests/test_local_e2e.py), and the emulator is discarded at the end. Deselected by default (`aws_provider`
+delete. This test is create-only (~13 minutes): `up`, `drift` and `down` of `local` itself with the real module,
+as a newcomer runs them, are the default lane's journey (tests/test_journey.py); the emulator is discarded at
+the end. Deselected by default (`aws_provider`
 marker); CI runs it as its own job in parallel with the default lane: `pytest -m aws_provider
 tests/test_aws_stack_e2e.py` (or `make test-all`). PROVISION_E2E_DOWN=1 also runs `down` (~12 more minutes).
 """

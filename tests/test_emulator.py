@@ -156,3 +156,22 @@ def test_up_with_a_plugin_dir_without_the_provider_is_one_line_exit_2(
         f"{empty}/registry.terraform.io/hashicorp/aws/VERSION/linux_amd64/terraform-provider-aws_*"
     ]
     assert not (root / ".provision" / "emulator.json").exists(), "no emulator started"
+
+
+@pytest.mark.slow
+def test_down_activates_the_emulator_before_it_builds_terraform(tmp_path: Path) -> None:
+    """`down` on `local` as a newcomer runs it: no PROVISION_PLUGIN_DIR, so the provider dir is the one the
+    emulator target finds. Terraform used to be built before that (init failed offline, in 2 s)."""
+    import shutil
+
+    repo = Path(__file__).resolve().parent.parent
+    for part in ("environments", "modules", "rules"):
+        shutil.copytree(repo / part, tmp_path / part)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {"PYTHONPATH": str(repo), "CI": "1"}
+    argv = [sys.executable, "-m", "provisioner.cli", "--project", str(tmp_path)]
+    try:
+        down = subprocess.run([*argv, "down", "--env", "local", "--yes"], env=env, capture_output=True, text=True)
+        assert down.returncode == 0, down.stdout[-2000:] + down.stderr[-2000:]
+        assert "nothing to destroy: the state of local is empty" in down.stdout
+    finally:
+        subprocess.run([*argv, "emulator", "stop"], env=env, capture_output=True, check=False)

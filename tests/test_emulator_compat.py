@@ -501,3 +501,30 @@ def test_s3_notification_key_encodes_slashes(client: Any) -> None:
     )
     s3.put_object(Bucket="notified", Key="zap/org/app/main/7/a report.json", Body=b"{}")
     assert _log_lines(client, "/aws/lambda/on-object", '"key": "zap/org/app/main/7/a+report.json"')
+
+
+def test_ec2_group_rule_descriptions_dropped(client: Any) -> None:
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+    domain = ec2.create_security_group(GroupName="domain", Description="domain", VpcId=vpc)["GroupId"]
+    members = ec2.create_security_group(GroupName="members", Description="members", VpcId=vpc)["GroupId"]
+    pair = {"GroupId": members, "Description": "HTTPS from the members"}
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    ingress = ec2.authorize_security_group_ingress(
+        GroupId=domain, IpPermissions=[{**https, "UserIdGroupPairs": [pair]}]
+    )
+    egress = ec2.authorize_security_group_egress(
+        GroupId=members, IpPermissions=[{**https, "UserIdGroupPairs": [{**pair, "GroupId": domain}]}]
+    )
+    ids = [r["SecurityGroupRuleId"] for r in ingress["SecurityGroupRules"] + egress["SecurityGroupRules"]]
+    described = ec2.describe_security_group_rules(SecurityGroupRuleIds=ids)["SecurityGroupRules"]
+    assert sorted((r["IsEgress"], r["ReferencedGroupInfo"]["GroupId"], r.get("Description")) for r in described) == [
+        (False, members, "HTTPS from the members"),
+        (True, domain, "HTTPS from the members"),
+    ]
+    cidr = ec2.authorize_security_group_ingress(
+        GroupId=domain, IpPermissions=[{**https, "IpRanges": [{"CidrIp": "10.3.0.0/24", "Description": "subnet"}]}]
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    assert ec2.describe_security_group_rules(SecurityGroupRuleIds=[cidr])["SecurityGroupRules"][0]["Description"] == (
+        "subnet"
+    )

@@ -183,3 +183,50 @@ def test_state_view_masks_sensitive_values() -> None:
     assert secret.values["triggers"] == {"plain": "visible", "token": SENSITIVE}
     assert state.outputs["token"] == SENSITIVE
     assert SECRET not in repr(state)
+
+
+def _dev_first_plan() -> dict[str, Any]:
+    import gzip
+
+    data: dict[str, Any] = json.loads(gzip.decompress((DATA / "dev-first-plan.json.gz").read_bytes()))
+    return data
+
+
+def test_the_brief_summary_of_the_whole_stack_fits_a_screen() -> None:
+    """`up` prints the brief summary (the -v and report forms keep every attribute): the first real plan of
+    dev, 188 creations and 35 reads, in a few dozen lines grouped by module with counts per resource type."""
+    from provisioner.report.plan import DETAIL_NOTE, summary_brief
+
+    summary = Plan.from_json(_dev_first_plan()).summary()
+    lines = summary_brief(summary).splitlines()
+    assert len(lines) <= 60, len(lines)
+    assert max(len(line) for line in lines) <= 120
+    assert lines[0] == "Plan: 188 to create, 0 to update, 0 to replace, 0 to delete, 35 to read"
+    assert lines[-1] == DETAIL_NOTE
+    modules = {rc.address.split(".")[1] for rc in summary.changes}
+    for module in modules:
+        assert any(line.startswith(f"  module.{module}: ") and " to create (" in line for line in lines), module
+    start = lines.index(next(line for line in lines if line.startswith("  module.network: 35 to create (")))
+    network = " ".join(lines[start : start + 3])  # wrapped onto continuation lines
+    assert "aws_vpc_endpoint x10" in network
+    assert "known after apply" not in "\n".join(lines) and "tags_all" not in "\n".join(lines)
+    assert len(summary_text(summary).splitlines()) > 1000, "the verbose form still has every attribute"
+    assert "tags_all" in summary_markdown(summary), "the report keeps the detail"
+
+
+def test_every_delete_and_replace_has_its_own_line_however_many() -> None:
+    from provisioner.report.plan import summary_brief
+
+    mixed = summary_brief(Plan.from_json(load("mixed.json")).summary()).splitlines()
+    assert "  -/+ null_resource.secret (replace)" in mixed
+    assert "  -/+ null_resource.swap (replace)" in mixed
+    assert "  - null_resource.gone (delete)" in mixed
+    # The whole dev stack as a destroy: every one of the 188 deletions is named.
+    destroy = _dev_first_plan()
+    for rc in destroy["resource_changes"]:
+        if rc["change"]["actions"] == ["create"]:
+            rc["change"]["actions"] = ["delete"]
+            rc["change"]["before"], rc["change"]["after"] = rc["change"]["after"], None
+    lines = summary_brief(Plan.from_json(destroy).summary()).splitlines()
+    deleted = [line for line in lines if line.startswith("  - ") and line.endswith(" (delete)")]
+    assert len(deleted) == 188

@@ -89,3 +89,34 @@ def test_no_values_reach_the_display() -> None:
     assert "s3cr3t" not in out.getvalue()
     outputs_event = next(e for e in events() if e["type"] == "outputs")
     assert all("value" not in meta for meta in outputs_event["outputs"].values())
+
+
+def _domain_event(kind: str, message: str, action: str, elapsed: int | None = None) -> dict[str, Any]:
+    """An apply event of the shape Terraform 1.0's `-json` UI gives (`hook.resource`, `hook.elapsed_seconds`)."""
+    addr = "module.opensearch.aws_opensearch_domain.this"
+    resource = {"addr": addr, "module": "module.opensearch", "resource_type": "aws_opensearch_domain"}
+    hook: dict[str, Any] = {"resource": resource, "action": action}
+    if elapsed is not None:
+        hook["elapsed_seconds"] = elapsed
+    return {"type": kind, "@message": f"{addr}: {message}", "hook": hook}
+
+
+@pytest.mark.parametrize(
+    ("action", "verb", "done"), [("create", "creating", "Creation"), ("delete", "destroying", "Destruction")]
+)
+def test_the_fixed_opensearch_wait_is_explained_with_the_time_left(action: str, verb: str, done: str) -> None:
+    from provisioner.progress import WAIT_REASON
+
+    out = io.StringIO()
+    with Progress(total=1, stream=out, plain=True) as progress:
+        progress(_domain_event("apply_start", f"{verb.capitalize()}...", action))
+        for elapsed in range(10, 660, 10):  # Terraform reports every 10 s
+            progress(_domain_event("apply_progress", f"Still {verb}... [{elapsed}s elapsed]", action, elapsed))
+        progress(_domain_event("apply_complete", f"{done} complete after 11m0s", action))
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1 + 10 + 1, "plain output: one still-line a minute, not one every 10 s"
+    assert lines[0].endswith(f"{verb.capitalize()}... ({WAIT_REASON}: 10:00 left)")
+    assert lines[1].endswith(f"Still {verb}... [60s elapsed] ({WAIT_REASON}: 09:00 left)")
+    assert lines[9].endswith(f"[540s elapsed] ({WAIT_REASON}: 01:00 left)")
+    assert lines[10].endswith(f"[600s elapsed] ({WAIT_REASON}: checking now)")
+    assert WAIT_REASON not in lines[-1] and lines[-1].startswith("[1/1 ")

@@ -324,3 +324,30 @@ def test_close_ends_the_worker_and_a_running_scan(fixture_project: Path) -> None
     session.close()
     assert _group_members(worker) == []
     session.close()  # idempotent
+
+
+def test_the_brief_report_keeps_failures_whole_and_folds_the_policy() -> None:
+    """What `up`/`plan` print without -v: every failed check in full; skips and deferred checks counted on one
+    line each (their reasons stay in the full form and in checkov.json)."""
+    from provisioner.scan import CheckResult, ScanReport, SkippedCheck
+
+    def check(check_id: str, resource: str) -> CheckResult:
+        return CheckResult(check_id, "Ensure something", resource, "modules/x/main.tf", 3, "https://example.test/g")
+
+    reason = "a written reason, long enough to wrap a terminal line on its own " * 3
+    report = ScanReport(
+        "plan", passed=10, failed=[check("CKV_AWS_1", "aws_s3_bucket.a")],
+        skipped=[SkippedCheck(check("CKV_AWS_2", f"aws_s3_bucket.{n}"), reason) for n in "abc"],
+        deferred=[check("CKV_AWS_3", "aws_kms_key.k")], unused_skips=["CKV_AWS_4"],
+    )  # fmt: skip
+    assert report.to_text(brief=True).splitlines() == [
+        "checkov (plan): 10 passed, 1 failed, 3 skipped by policy, 1 unknown until apply",
+        "  FAILED CKV_AWS_1 aws_s3_bucket.a (modules/x/main.tf:3)",
+        "         Ensure something",
+        "         guideline: https://example.test/g",
+        "  skipped by policy (reasons: -v or checkov.json): CKV_AWS_2 x3",
+        "  unknown until apply (the configuration scan passed them): CKV_AWS_3 x1",
+        "  note: policy skip CKV_AWS_4 matched nothing (remove it?)",
+    ]
+    full = report.to_text()
+    assert f"  skipped CKV_AWS_2 on 3 resource(s): {reason}" in full.splitlines()

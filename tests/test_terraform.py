@@ -137,11 +137,31 @@ def test_find_terraform_reports_the_version(binary: TerraformBinary, terraform_b
 
 
 def test_missing_binary_is_a_tool_missing_error(tmp_path: Path) -> None:
-    with pytest.raises(ToolMissingError, match="not found on PATH") as on_path:
-        find_terraform({"PATH": str(tmp_path)})
+    with pytest.raises(ToolMissingError, match=r"found neither in .* nor on PATH") as on_path:
+        find_terraform({"PATH": str(tmp_path)}, beside=tmp_path)
     assert on_path.value.hint is not None and "make install" in on_path.value.hint
     with pytest.raises(ToolMissingError, match="PROVISION_TERRAFORM"):
         find_terraform({"PROVISION_TERRAFORM": str(tmp_path / "nope"), "PATH": str(tmp_path)})
+
+
+SYSTEM_TERRAFORM = Path("/usr/local/bin/terraform")  # 1.11.4 on machines of this kind (TOOLCHAIN.md)
+
+
+def test_the_terraform_next_to_provision_comes_before_path(terraform_bin: Path, tmp_path: Path) -> None:
+    """PROVISION_TERRAFORM, else the one installed next to provision (the venv's bin), else PATH: the same
+    binary whether provision is started through make (venv first on PATH) or from a plain shell."""
+    if not SYSTEM_TERRAFORM.is_file():
+        pytest.fail(f"{SYSTEM_TERRAFORM} missing: this test needs a second terraform version on PATH")
+    system_first = f"{SYSTEM_TERRAFORM.parent}{os.pathsep}{terraform_bin.parent}"
+    venv_first = f"{terraform_bin.parent}{os.pathsep}{SYSTEM_TERRAFORM.parent}"
+    beside = terraform_bin.parent
+    assert find_terraform({"PATH": system_first}, beside=beside).path == terraform_bin
+    assert find_terraform({"PATH": venv_first}, beside=beside).path == terraform_bin
+    assert find_terraform({"PATH": system_first}, beside=tmp_path).version[:2] == (1, 11)
+    wanted = {"PROVISION_TERRAFORM": str(SYSTEM_TERRAFORM), "PATH": venv_first}
+    assert find_terraform(wanted, beside=beside).path == SYSTEM_TERRAFORM
+    # Without `beside`, the scripts directory of the Python running provision: this venv's bin.
+    assert find_terraform({"PATH": system_first}).path == terraform_bin
 
 
 def test_init_plan_apply_roundtrip(make_root: Callable[..., Terraform]) -> None:

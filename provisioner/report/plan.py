@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import textwrap
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,6 +71,60 @@ def summary_text(summary: PlanSummary, color: bool = False) -> str:
                 f"  {_paint(_SYMBOL[oc.action], oc.action, color)} {one_line(oc.name)} = {show_value(oc.after)}"
             )
     return "\n".join(lines)
+
+
+_TOP_MODULE = re.compile(r"^module\.[^.\[]+(\[[^\]]*\])?")
+_WIDTH = 116
+DETAIL_NOTE = "  (attribute detail: plan-summary.md with --report-dir DIR, or -v here)"
+
+
+def _by_module(changes: Iterable[ResourceChange]) -> dict[str, dict[str, Counter[str]]]:
+    """Top-level module (or `root`) -> action -> resource type -> count."""
+    groups: dict[str, dict[str, Counter[str]]] = {}
+    for rc in changes:
+        found = _TOP_MODULE.match(rc.address)
+        module = found.group(0) if found else "root"
+        groups.setdefault(module, {}).setdefault(rc.action, Counter())[rc.type] += 1
+    return groups
+
+
+def summary_brief(summary: PlanSummary, color: bool = False) -> str:
+    """The summary for a screen: the headline, per top-level module the counts by action and resource type,
+    and every delete and replace on its own line (always, however many). Attributes: `summary_text`."""
+    from provisioner.plan import ACTIONS
+
+    lines = [headline(summary)]
+    groups = _by_module(rc for rc in summary.changes if rc.action != "read")
+    reads = _by_module(rc for rc in summary.changes if rc.action == "read")
+    if reads:  # data sources only read: one line for all modules
+        groups["data sources of all modules"] = {"read": sum((g["read"] for g in reads.values()), Counter())}
+    for module, actions in sorted(groups.items(), key=lambda item: (item[0].startswith("data "), item[0])):
+        for action in ACTIONS:
+            types = actions.get(action)
+            if not types:
+                continue
+            label = _paint(f"{sum(types.values())} to {action}", action, color)
+            detail = ", ".join(rtype + (f" x{n}" if n > 1 else "") for rtype, n in sorted(types.items()))
+            text = f"{module}: {label} ({detail})"
+            lines += textwrap.wrap(text, _WIDTH, initial_indent="  ", subsequent_indent=" " * 6, break_on_hyphens=False)
+    lines += [
+        f"  {_paint(_SYMBOL[rc.action], rc.action, color)} {rc.address} ({rc.action})"
+        for rc in summary.changes
+        if rc.action in ("delete", "replace")
+    ]
+    if summary.drift:
+        lines.append(f"Changed outside of Terraform (refreshed into state): {len(summary.drift)} resource(s)")
+    if summary.outputs:
+        counts = Counter(oc.action for oc in summary.outputs)
+        lines.append("Outputs: " + ", ".join(f"{n} to {action}" for action, n in sorted(counts.items())))
+    if summary.changes or summary.drift or summary.outputs:
+        lines.append(DETAIL_NOTE)
+    return "\n".join(lines)
+
+
+def plan_text(summary: PlanSummary, *, color: bool, verbose: bool) -> str:
+    """What `plan`, `up` and `down` print: the brief summary, or with -v every changed attribute."""
+    return summary_text(summary, color) if verbose else summary_brief(summary, color)
 
 
 def summary_markdown(summary: PlanSummary) -> str:

@@ -6,6 +6,7 @@ import functools
 import os
 import shutil
 import subprocess
+import sysconfig
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,16 +37,20 @@ class TerraformBinary:
         return f"{self.product} {self.version_text}"
 
 
-def find_terraform(env: Mapping[str, str] | None = None) -> TerraformBinary:
-    """The terraform binary from PROVISION_TERRAFORM or PATH: terraform >= 1.5 or OpenTofu >= 1.6 (checked once
-    per location)."""
+def find_terraform(env: Mapping[str, str] | None = None, *, beside: Path | None = None) -> TerraformBinary:
+    """The terraform binary: terraform >= 1.5 or OpenTofu >= 1.6 (checked once per location). PROVISION_TERRAFORM
+    if set, else the terraform installed next to the running provision (`beside`, default: this Python's scripts
+    directory, the venv's bin), else the first on PATH. Not simply PATH first: through `make` PATH starts with
+    .venv/bin, from a plain shell it may start with a system-wide terraform, and one work dir must not see both by
+    accident."""
     env = os.environ if env is None else env
-    return _find_terraform(env.get("PROVISION_TERRAFORM"), env.get("PATH"), tuple(sorted(env.items())))
+    scripts = beside if beside is not None else Path(sysconfig.get_path("scripts"))
+    return _find_terraform(env.get("PROVISION_TERRAFORM"), str(scripts), env.get("PATH"), tuple(sorted(env.items())))
 
 
 @functools.lru_cache(maxsize=8)
 def _find_terraform(
-    wanted: str | None, search_path: str | None, env_items: tuple[tuple[str, str], ...]
+    wanted: str | None, scripts: str, search_path: str | None, env_items: tuple[tuple[str, str], ...]
 ) -> TerraformBinary:
     env = dict(env_items)
     if wanted:
@@ -53,9 +58,9 @@ def _find_terraform(
         if found is None:
             raise ToolMissingError(f"PROVISION_TERRAFORM={wanted} is not an executable terraform", hint=INSTALL_ADVICE)
     else:
-        found = shutil.which("terraform", path=search_path)
+        found = shutil.which("terraform", path=scripts) or shutil.which("terraform", path=search_path)
         if found is None:
-            raise ToolMissingError("terraform was not found on PATH", hint=INSTALL_ADVICE)
+            raise ToolMissingError(f"terraform was found neither in {scripts} nor on PATH", hint=INSTALL_ADVICE)
     path = Path(found).absolute()
     try:
         proc = subprocess.run(

@@ -16,6 +16,7 @@ from typing import Any
 from provisioner.errors import Interrupted, TerraformError
 from provisioner.terraform.binary import TerraformBinary, find_terraform
 from provisioner.terraform.diagnostics import Diagnostic, lock_id_from, parse_plain_diagnostics
+from provisioner.terraform.initrecord import InitRecord, binary_change, write_record
 from provisioner.terraform.process import EventHandler, ProcessRun, stream
 from provisioner.terraform.results import ApplyOutcome, ChangeCounts, PlanOutcome, RunResult
 
@@ -51,7 +52,8 @@ class Terraform:
         reconfigure: bool = False,
         on_event: EventHandler | None = None,
     ) -> RunResult:
-        """`terraform init`; before 1.9 init has no `-json`, so its lines reach on_event as `{"type": "log"}`."""
+        """`terraform init`; before 1.9 init has no `-json`, so its lines reach on_event as `{"type": "log"}`.
+        Records which terraform initialised the work dir (`initialised_by_other`)."""
         args = ["init", "-input=false", "-no-color"]
         if self.plugin_dir is not None:
             args.append(f"-plugin-dir={self.plugin_dir}")
@@ -63,7 +65,13 @@ class Terraform:
             args.append("-reconfigure")
         result = self._stream(args, on_event)
         self._raise_on_failure("terraform init", result)
+        write_record(self.workdir, self.binary)
         return result
+
+    def initialised_by_other(self) -> InitRecord | None:
+        """The other terraform (path or version) that initialised this work dir last; None if it was this one,
+        or if provision never initialised it."""
+        return binary_change(self.workdir, self.binary)
 
     def validate(self) -> list[Diagnostic]:
         """All diagnostics (errors and warnings) of `terraform validate -json`; needs init for providers."""

@@ -20,7 +20,7 @@ def apply_all() -> list[str]:
 
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(f"emulator fixes target moto {MOTO_VERSION}, found {moto.__version__}")
-    from provisioner.emulator.compat import fixes, lambdas, opensearch_data, states  # noqa: F401 - registers the fixes
+    from provisioner.emulator.compat import ec2, fixes, lambdas, opensearch_data, states  # noqa: F401 - registers the fixes
 
     for name, func in FIXES.items():
         if name not in _applied:

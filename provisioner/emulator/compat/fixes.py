@@ -101,31 +101,6 @@ def securityhub_update_configuration_missing() -> None:
 
 
 @fix
-def ec2_monitor_instances_missing() -> None:
-    """EC2 `MonitorInstances`/`UnmonitorInstances` raise NotImplementedError; the provider calls the first for
-    `monitoring = true`. Set the instance's monitoring state and answer as EC2 does."""
-    from moto.ec2.responses.monitoring import Monitoring
-
-    def make(state: str, action: str) -> Any:
-        def handler(self: Any) -> str:
-            self.error_on_dryrun()
-            ids = self._get_param("InstanceIds", [])
-            items = []
-            for instance_id in ids:
-                self.ec2_backend.get_instance(instance_id).monitoring_state = state
-                items.append(
-                    f"<item><instanceId>{instance_id}</instanceId><monitoring><state>{state}</state></monitoring></item>"
-                )
-            ns = "http://ec2.amazonaws.com/doc/2016-11-15/"
-            return f'<{action}Response xmlns="{ns}"><instancesSet>{"".join(items)}</instancesSet></{action}Response>'
-
-        return handler
-
-    Monitoring.monitor_instances = make("enabled", "MonitorInstances")  # type: ignore[method-assign]
-    Monitoring.unmonitor_instances = make("disabled", "UnmonitorInstances")  # type: ignore[method-assign]
-
-
-@fix
 def codepipeline_metadata_timestamps_are_strings() -> None:
     """`GetPipeline`/`ListPipelines` return `created`/`updated` as ISO strings; the JSON protocol carries
     epoch seconds, and the Go SDK refuses the strings. Return numbers."""
@@ -364,21 +339,6 @@ def guardduty_publishing_destinations_not_routed() -> None:
     GuardDutyResponse.list_publishing_destinations = list_all  # type: ignore[attr-defined]
 
 
-@fix
-def ec2_empty_public_ip_association_serialized() -> None:
-    """An instance's network interface without a public IP is described with an empty `<association/>`; the
-    provider reads any association as `associate_public_ip_address = true` and replaces the instance on every
-    plan. Describe no association when there is none, as EC2 does."""
-    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
-
-    original = NetworkInterface.association.fget  # type: ignore[attr-defined]
-
-    def association(self: Any) -> dict[str, Any] | None:
-        return original(self) or None
-
-    NetworkInterface.association = property(association)  # type: ignore[assignment,method-assign]
-
-
 def _lambda_keep(function: Any, spec: dict[str, Any]) -> None:
     """Remember the dead-letter and logging configuration a create or update sent (with AWS's defaults)."""
     if "DeadLetterConfig" in spec:
@@ -426,23 +386,3 @@ def lambda_dead_letter_and_logging_config_dropped() -> None:
     _wrap(LambdaFunction, "__init__", init_wrapper)
     _wrap(LambdaFunction, "update_configuration", update_wrapper)
     _wrap(LambdaFunction, "get_configuration", _lambda_get_wrapper)
-
-
-@fix
-def ec2_instance_groups_ignore_network_interface_groups() -> None:
-    """An instance launched with its security groups on the primary network interface (what the provider
-    sends with `associate_public_ip_address`) is described with no groups; on EC2 the instance's groups are
-    its primary interface's. Without this, `vpc_security_group_ids` diffs on every plan."""
-    from moto.ec2.models.instances import Instance
-
-    def wrapper(original: Any) -> Any:
-        def prep_nics(self: Any, *args: Any, **kwargs: Any) -> Any:
-            result = original(self, *args, **kwargs)
-            primary = self.nics.get(0)
-            if not self.security_groups and primary is not None:
-                self.security_groups = list(primary.group_set)
-            return result
-
-        return prep_nics
-
-    _wrap(Instance, "prep_nics", wrapper)

@@ -137,8 +137,11 @@ class Workspace:
 
     def for_instance(self, record: Instance) -> Workspace:
         """The workspace of one instance of this template workspace (`up --name`): a new one, so nothing
-        rendered or run for the template carries over."""
-        return Workspace(self.project, stamped(self.spec, record), self.ui, self.plugin_dir, self.tools)
+        rendered or run for the template carries over, except the target it activated (the same account or
+        emulator: an instance shares its template's)."""
+        instance = Workspace(self.project, stamped(self.spec, record), self.ui, self.plugin_dir, self.tools)
+        instance._target = self._target
+        return instance
 
     # -- shared steps ---------------------------------------------------------------------------------------
 
@@ -189,15 +192,15 @@ class Workspace:
         return self.tools.scan_session(self.spec.checkov, self.project.root)
 
     def validate(self) -> None:
-        from provisioner.terraform import Terraform
         from provisioner.validate import validate_tree
 
         self.ui.step("Validating (HCL parse, terraform fmt, AWS provider schema)")
         rendered = self.render()
         root = self.project.root
         problems = [str(d) for d in validate_tree(rendered.work_dir, self.project.modules_dir, relative_to=root)]
-        # `terraform fmt` reads files only: `provision validate` stays offline (no emulator started for it).
-        tf = self._terraform or Terraform(self.work_dir)
+        # `terraform fmt` reads files only: `provision validate` alone stays offline (no emulator started for it);
+        # after preflight (plan, up) the workspace's own Terraform does it.
+        tf = self.terraform if self._target is not None else self.tools.terraform(self.work_dir, None)
         for path in (rendered.work_dir, self.project.modules_dir):
             for unformatted in tf.fmt_check([path]):
                 where = Path(unformatted)

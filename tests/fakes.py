@@ -159,6 +159,9 @@ class FakeTerraform:
         if error is not None:
             raise error
 
+    def initialised_by_other(self) -> str | None:
+        return None  # one fake binary: never another terraform's work dir
+
     def init(self, *args: Any, on_event: EventHandler | None = None, **kwargs: Any) -> None:
         self._call("init")
         if on_event is not None:

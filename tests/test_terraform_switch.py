@@ -1,10 +1,10 @@
-"""One work dir, two terraform binaries: through `make` provision used the venv's 1.0.3, from a plain shell
+"""One work dir, two terraform binaries: through `make` provision used the venv's terraform, from a plain shell
 whatever terraform came first on PATH (a system-wide 1.11.4 here), and the second one failed on the first one's
 `.terraform/` with "Backend configuration changed ... -migrate-state". Now the binary that initialised a work
 dir is on record: a different one re-initialises it (state untouched, one line says so), and a plan kept by one
 is refused by the other with one line naming both.
 
-Real parts: the venv's terraform 1.0.3 and the machine's /usr/local/bin/terraform 1.11.4, the S3 backend in the
+Real parts: the venv's terraform (1.15.5) and the machine's /usr/local/bin/terraform 1.11.4, the S3 backend in the
 embedded emulator (what `local` uses), `provision` in its own process."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_a_work_dir_follows_a_change_of_terraform(project: Path) -> None:
     planned = _provision(project, venv, "plan", "--env", "emu")
     assert planned.returncode == 0, planned.stdout[-2000:] + planned.stderr[-2000:]
 
-    # The kept plan was made by 1.0.3: 1.11.4 refuses it before Terraform does, naming both.
+    # The kept plan was made by the venv's terraform: 1.11.4 refuses it before Terraform does, naming both.
     refused = _provision(project, str(SYSTEM_TERRAFORM), "apply", "--env", "emu", "--auto-approve")
     assert refused.returncode == 1
     first = refused.stderr.splitlines()[0]
@@ -83,7 +83,7 @@ def test_a_work_dir_follows_a_change_of_terraform(project: Path) -> None:
     applied = _provision(project, str(SYSTEM_TERRAFORM), "apply", "--env", "emu", "--auto-approve")
     assert applied.returncode == 0, applied.stdout[-2000:] + applied.stderr[-2000:]
 
-    # Back to 1.0.3: the state 1.11.4 wrote is read as it is; nothing to change.
+    # Back to the venv's terraform: the state 1.11.4 wrote is read as it is; nothing to change.
     back = _provision(project, venv, "plan", "--env", "emu")
     assert back.returncode == 0, back.stdout[-2000:] + back.stderr[-2000:]
     assert "re-initialising" in back.stdout

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -29,39 +26,9 @@ from provisioner.ui import UI
 from provisioner.workspace import load_spec
 from tests import test_drift as applied
 from tests.github_api import FakeGitHub, actions_env, fake_github
+from tests.webhook import Receiver
 
 PLANS = Path(__file__).parent / "data" / "plans"
-
-
-class Receiver:
-    """Webhook endpoints on 127.0.0.1 that record what was posted; `/down` answers 503."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, dict[str, Any]]] = []
-        received = self.posts
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                status = 503 if self.path == "/down" else 200
-                if status == 200:
-                    received.append((self.path, body))
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def take(self) -> list[tuple[str, dict[str, Any]]]:
-        taken = list(self.posts)
-        self.posts.clear()
-        return taken
 
 
 @pytest.fixture()

@@ -29,6 +29,7 @@ from tests.e2e_local import (
     state_resources,
     venv_terraform,
 )
+from tests.webhook import Receiver
 
 SYSTEM_TERRAFORM = Path("/usr/local/bin/terraform")  # 1.11.4 on machines of this kind (TOOLCHAIN.md)
 
@@ -56,13 +57,16 @@ def test_lifecycle_on_the_emulator(cli: LocalCli, capsys: pytest.CaptureFixture[
 
     # Right after up: nothing changed outside, nothing pending, nothing unmanaged, no posture finding (issue 12):
     # drift exits 0. The posture checks run against the emulator too.
-    quiet = cli("drift", "--env", "localci", "--format", "json")
+    hooks = Receiver()  # `--notify`: told once when drift appears, never while it is unchanged (state in S3)
+    notify = ("--notify", f"{hooks.url}/json")
+    quiet = cli("drift", "--env", "localci", "--format", "json", *notify)
     env = json.loads(quiet.out)["environments"][0]
     assert env["errors"] == [] and env["terraform"]["has_drift"] is False, json.dumps(env["terraform"])[:4000]
     assert env["unmanaged"] == []
     assert [p for p in env["posture"] if p["status"] != "ok"] == [], env["posture"]
     assert {"cloudtrail.logging", "waf.associated"} <= {p["id"] for p in env["posture"]}, "posture checks ran"
     assert quiet.code == 0, quiet.err[-2000:]
+    assert hooks.take() == []  # clean and never notified: nothing to say
 
     # A second plan right after up is clean and passes the gate again (no perpetual diff, no finding that only
     # a resolved plan shows), and so it is with the default terraform on the same work dir: switching binaries
@@ -73,12 +77,16 @@ def test_lifecycle_on_the_emulator(cli: LocalCli, capsys: pytest.CaptureFixture[
     assert "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete" in again.out
 
     expected = _change_behind_terraforms_back(cli)
-    drifted = cli("drift", "--env", "localci", "--format", "json")
+    drifted = cli("drift", "--env", "localci", "--format", "json", *notify)
     env = json.loads(drifted.out)["environments"][0]
     changed = {c["address"]: [a["path"] for a in c["attributes"]] for c in env["terraform"]["changed_outside"]}
     assert drifted.code == 2
     for address, path in expected:
         assert any(p.startswith(path) for p in changed.get(address, [])), (address, path, changed)
+    assert [body["change"] for _, body in hooks.take()] == ["new"], drifted.err[-2000:]
+    same = cli("drift", "--env", "localci", "--format", "json", *notify)  # the same drift the next night
+    assert same.code == 2 and hooks.take() == [], same.err[-2000:]
+    hooks.server.shutdown()
 
     down = cli("down", "--env", "localci", "--yes")
     assert down.code == 0, down.out[-3000:] + down.err[-3000:]

